@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/sunproof/sunproof/ingest/reading"
 	"strings"
 )
 
@@ -106,4 +109,17 @@ func Compact(seqs []uint64) []Range {
 		out = append(out, Range{v, v})
 	}
 	return out
+}
+
+// RejectRecord is the JSON value of a pv.rejects record. Reason is one of
+// reading.Reasons for the collector's rejects, or "tsdb_rejected" when
+// InfluxDB refused a point permanently.
+type RejectRecord struct {
+	Reason     string        `json:"reason"`
+	Detail     string        `json:"detail"`
+	Stage      string        `json:"stage"` // collector | tsdb-writer
+	MQTTTopic  string        `json:"mqtt_topic,omitempty"`
+	ReceivedAt time.Time     `json:"received_at"`
+	Payload    []byte        `json:"payload"` // the original bytes (base64 in JSON)
+	Reading    *reading.View `json:"reading,omitempty"`
 }
