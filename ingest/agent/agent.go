@@ -23,6 +23,14 @@ type Source interface {
 	Read(t time.Time) (reading.Measurement, error)
 }
 
+// Resumer is implemented by sources whose lifetime counter lives in the
+// agent's process (the simulator): after a restart the agent hands back the
+// last reading it signed so the counter carries on instead of restarting.
+// Real inverters keep their counter themselves and need not implement it.
+type Resumer interface {
+	Resume(energyWh uint64, t time.Time)
+}
+
 // Clock tells the agent what time it is. Tests and backfilling simulators
 // inject their own.
 type Clock interface {
@@ -82,6 +90,10 @@ func New(cfg Config, o Options) (*Agent, error) {
 	a := &Agent{cfg: cfg, key: o.Key, src: o.Source, clock: o.Clock, log: log, q: q,
 		metrics: newMetrics(o.Registry), wake: make(chan struct{}, 1)}
 	a.cursor = q.AckedThrough()
+	if err := a.resumeSource(); err != nil {
+		q.Close()
+		return nil, err
+	}
 	clientID := cfg.MQTT.ClientID
 	if clientID == "" {
 		clientID = cfg.DeviceID
@@ -194,6 +206,9 @@ func (a *Agent) SampleAt(t time.Time) error {
 	}
 	if err := a.q.Append(r.Seq, w); err != nil {
 		return fmt.Errorf("queue reading %d: %w", r.Seq, err)
+	}
+	if err := a.saveLast(w); err != nil {
+		return err
 	}
 	a.metrics.sampled.Inc()
 	a.signal()

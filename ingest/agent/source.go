@@ -36,3 +36,6 @@ func NewSource(c SourceConfig) (Source, error) {
 	}
 	return nil, fmt.Errorf("source kind %q: only \"sim\" is supported", c.Kind)
 }
+
+// Resume implements Resumer.
+func (s simSource) Resume(energyWh uint64, t time.Time) { s.inv.Resume(energyWh, t) }

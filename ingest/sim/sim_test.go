@@ -538,3 +538,20 @@ func BenchmarkRead(b *testing.B) {
 		})
 	}
 }
+
+func TestResumeKeepsCounter(t *testing.T) {
+	inv, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 6, 21, 2, 0, 0, 0, time.UTC) // 10:00 in Hefei
+	inv.Resume(1_000_000, t0)
+	m := inv.Read(t0.Add(10 * time.Minute))
+	if m.EnergyWh <= 1_000_000 || m.EnergyWh > 1_001_000 {
+		t.Fatalf("counter %d after resuming at 1,000,000 Wh and 10 daylight minutes", m.EnergyWh)
+	}
+	inv.Resume(5, t0.Add(20*time.Minute)) // lower: ignored
+	if got := inv.Read(t0.Add(21 * time.Minute)).EnergyWh; got < m.EnergyWh {
+		t.Fatalf("counter went back from %d to %d", m.EnergyWh, got)
+	}
+}

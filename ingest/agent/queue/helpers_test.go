@@ -91,12 +91,12 @@ func seqRange(from, to uint64) []uint64 {
 	return s
 }
 
-// pendingSeqs returns the seqs of Pending(after, max) and checks payloads.
-func pendingSeqs(t testing.TB, q *Queue, after uint64, max int) []uint64 {
+// pendingSeqs returns the seqs of Pending(after, limit) and checks payloads.
+func pendingSeqs(t testing.TB, q *Queue, after uint64, limit int) []uint64 {
 	t.Helper()
-	recs, err := q.Pending(after, max)
+	recs, err := q.Pending(after, limit)
 	if err != nil {
-		t.Fatalf("Pending(%d, %d): %v", after, max, err)
+		t.Fatalf("Pending(%d, %d): %v", after, limit, err)
 	}
 	seqs := make([]uint64, 0, len(recs))
 	for _, r := range recs {

@@ -454,15 +454,15 @@ func (q *Queue) advanceLocked() {
 	}
 }
 
-// Pending returns up to max unacked records with seq > after, in seq
-// order. Record data is read from disk and owned by the caller. The
+// Pending returns up to limit unacked records with seq > after, in seq
+// order; limit also bounds the memory it uses. Record data is read from disk and owned by the caller. The
 // publisher typically calls Pending(lastPublished, batch) and, after a
 // reconnect, Pending(0, batch) to resend everything not yet acked.
 //
 // A record that fails its checksum on read yields a *CorruptError naming
 // its Seq; Ack that seq to skip it.
-func (q *Queue) Pending(after uint64, max int) ([]Record, error) {
-	if max <= 0 {
+func (q *Queue) Pending(after uint64, limit int) ([]Record, error) {
+	if limit <= 0 {
 		return nil, nil
 	}
 	q.mu.Lock()
@@ -470,7 +470,7 @@ func (q *Queue) Pending(after uint64, max int) ([]Record, error) {
 		q.mu.Unlock()
 		return nil, fmt.Errorf("pending: %w", ErrClosed)
 	}
-	locs := q.pendingLocked(after, max)
+	locs := q.pendingLocked(after, limit)
 	q.mu.Unlock()
 	return readLocs(locs)
 }

@@ -588,7 +588,7 @@ func TestBitFlipInLastRecord(t *testing.T) {
 	const n = 5
 	seg, name, lastOff := tornFixture(t, n)
 	for off := lastOff; off < len(seg); off++ {
-		for _, bit := range []byte{0x01, 0x80} {
+		for _, bit := range []byte{1 << (off % 8)} {
 			bad := bytes.Clone(seg)
 			bad[off] ^= bit
 			q, _, lb, err := openDamaged(t, name, bad)
