@@ -273,6 +273,16 @@ func (a *Agent) publish(ctx context.Context) error {
 			continue
 		}
 		recs, err := a.q.Pending(cursor, room)
+		var ce *queue.CorruptError
+		if errors.As(err, &ce) {
+			// A record rotted on disk after it was written: it cannot be
+			// sent as signed. Skip it loudly rather than stop the device.
+			a.log.Error("queued reading is corrupt on disk; skipping it", "seq", ce.Seq, "err", err)
+			a.metrics.corrupt.Inc()
+			a.q.Ack(ce.Seq, ce.Seq)
+			a.signal()
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("read queue: %w", err)
 		}

@@ -3,8 +3,8 @@ package agent
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	sampled, published, acks, resends, connects, sourceErrors, queueFull prometheus.Counter
-	queueLen, queueBytes                                                 prometheus.Gauge
+	sampled, published, acks, resends, connects, sourceErrors, queueFull, corrupt prometheus.Counter
+	queueLen, queueBytes                                                          prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -22,11 +22,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		connects:     c("mqtt_connects_total", "MQTT (re)connections."),
 		sourceErrors: c("source_errors_total", "Failed inverter reads."),
 		queueFull:    c("queue_full_total", "Readings not taken because the disk queue was full."),
+		corrupt:      c("queue_corrupt_total", "Queued readings skipped because they rotted on disk."),
 		queueLen:     g("queue_readings", "Readings in the disk queue (unacked)."),
 		queueBytes:   g("queue_bytes", "Bytes of queue segment files."),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sampled, m.published, m.acks, m.resends, m.connects, m.sourceErrors, m.queueFull, m.queueLen, m.queueBytes)
+		reg.MustRegister(m.sampled, m.published, m.acks, m.resends, m.connects, m.sourceErrors, m.queueFull, m.corrupt, m.queueLen, m.queueBytes)
 	}
 	return m
 }

@@ -198,7 +198,7 @@ func TestBatchDedupAndAckRanges(t *testing.T) {
 	if len(out.msgs) != 4 {
 		t.Fatalf("%d messages written, want 4 (one duplicate dropped)", len(out.msgs))
 	}
-	want := []ingest.Range{{1, 3}, {5, 5}}
+	want := []ingest.Range{{From: 1, To: 3}, {From: 5, To: 5}}
 	if got := acks.got["dev-1"]; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("ack ranges %v, want %v", got, want)
 	}

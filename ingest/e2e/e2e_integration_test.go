@@ -141,7 +141,7 @@ func (s *stack) startWriter(t *testing.T) {
 // fleet is a set of in-process agents.
 type fleet struct {
 	agents []*agent.Agent
-	stops  []context.CancelFunc
+	stop   context.CancelFunc // stops every agent and waits for them
 }
 
 // newFleet creates agents 0..n-1 and queues perDevice readings each, one
@@ -150,7 +150,9 @@ func (s *stack) newFleet(t *testing.T, n, perDevice int, mqttURL, dir string) *f
 	f := &fleet{}
 	end := time.Now().Add(-time.Second).Truncate(10 * time.Second)
 	for i := range n {
-		a, err := NewAgent(s.names, i, mqttURL, dir, testLog(t))
+		// The pre-generated backlog need not be fsynced reading by reading;
+		// the agent kill -9 test uses the default policy ("always").
+		a, err := NewAgent(s.names, i, mqttURL, dir, testLog(t), func(c *agent.Config) { c.Queue.Fsync = "interval" })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,15 +167,18 @@ func (s *stack) newFleet(t *testing.T, n, perDevice int, mqttURL, dir string) *f
 }
 
 func (f *fleet) start(t *testing.T) {
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(context.Background())
 	for i, a := range f.agents {
-		f.stops = append(f.stops, runService(t, fmt.Sprintf("agent %d", i), a.RunPublisher))
+		wg.Go(func() {
+			if err := a.RunPublisher(ctx); err != nil {
+				t.Errorf("agent %d: %v", i, err)
+			}
+		})
 	}
-}
-
-func (f *fleet) stop() {
-	for _, s := range f.stops {
-		s()
-	}
+	var once sync.Once
+	f.stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(f.stop)
 }
 
 // acked returns how many readings are acked end to end and how many exist.
@@ -230,6 +235,7 @@ func (s *stack) checkExactlyOnce(t *testing.T, want map[string]int, timeout time
 		}
 		return sum >= total, fmt.Sprintf("%d of %d points", sum, total)
 	})
+	t.Logf("%d points in InfluxDB", total)
 	for dev, n := range want {
 		if c := got[dev]; c[0] != n || c[1] != n {
 			t.Errorf("device %s: %d points, %d distinct seqs; want %d of each", dev, c[0], c[1], n)
@@ -363,7 +369,7 @@ func TestIntegrationAgentKill9(t *testing.T) {
 	// Reopen the same queues and drain them.
 	f := &fleet{}
 	for i := range devicesN {
-		a, err := NewAgent(s.names, i, s.mqttURL(), dir, testLog(t))
+		a, err := NewAgent(s.names, i, s.mqttURL(), dir, testLog(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -489,7 +495,7 @@ func childAgents() int {
 	var wg sync.WaitGroup
 	errs := make(chan error, count)
 	for i := range count {
-		a, err := NewAgent(n, i, os.Getenv("SUNPROOF_MQTT_URL"), os.Getenv("SUNPROOF_E2E_DIR"), log)
+		a, err := NewAgent(n, i, os.Getenv("SUNPROOF_MQTT_URL"), os.Getenv("SUNPROOF_E2E_DIR"), log, nil)
 		if err != nil {
 			log.Error("agent", "err", err)
 			return 1

@@ -109,9 +109,13 @@ func AgentConfig(n Names, i int, mqttURL, dir string) agent.Config {
 	return c
 }
 
-// NewAgent builds device i's agent with the simulator source.
-func NewAgent(n Names, i int, mqttURL, dir string, log *slog.Logger) (*agent.Agent, error) {
+// NewAgent builds device i's agent with the simulator source; edit, if
+// not nil, adjusts its configuration.
+func NewAgent(n Names, i int, mqttURL, dir string, log *slog.Logger, edit func(*agent.Config)) (*agent.Agent, error) {
 	cfg := AgentConfig(n, i, mqttURL, dir)
+	if edit != nil {
+		edit(&cfg)
+	}
 	src, err := agent.NewSource(cfg.Source)
 	if err != nil {
 		return nil, err
