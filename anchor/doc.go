@@ -66,4 +66,24 @@
 // that makes the same on-time/late decisions for replayed messages and
 // recognises redelivered copies of sealed readings. CommitOffset says how far
 // the consumer may commit.
+//
+// # Chain layer
+//
+//   - The contract's intervalStart/intervalEnd are IntervalStartMS and
+//     IntervalEndMS (Unix milliseconds). Device key times are
+//     block.timestamp converted with EthReaderConfig.BlockTimeUnit (a key's
+//     start rounded up, its end rounded down).
+//   - Submit is idempotent per interval: an interval already on chain with
+//     the same record returns its transaction (TxRef.Existing); any other
+//     record is ErrConflictingAnchor. With the write-once contract this is
+//     what makes anchoring exactly-once across crashes: a duplicate
+//     transaction can at worst revert and waste gas, never record twice.
+//   - A key revoked outright vouches only for readings anchored before its
+//     revocation block; a rotated key keeps vouching for what it signed
+//     before the rotation (DeviceKeyRecord.RevokedBlock, Rotated).
+//   - One NonceManager per key and process (Submitter.Registrar shares it);
+//     nonces are handed out under a mutex covering sign and send, and the
+//     node's pending nonce wins after any failed send.
+//   - Submitter, Registrar, EthReader and NonceManager are safe for
+//     concurrent use; Submit calls for the same interval are serialised.
 package anchor

@@ -334,6 +334,14 @@ type DeviceKeyRecord struct {
 	PublicKey      ed25519.PublicKey
 	RegisteredAtMS int64
 	RevokedAtMS    int64
+	// RevokedBlock is the block of the revocation (0 if never revoked);
+	// Rotated is true when the key ended because a successor replaced it.
+	// A key revoked outright (suspected leak) only vouches for readings
+	// anchored before RevokedBlock: otherwise a thief could back-date
+	// readings into a later anchor. A rotated key keeps vouching for the
+	// readings it signed before the rotation, wherever they are anchored.
+	RevokedBlock uint64
+	Rotated      bool
 }
 
 // ValidAt reports whether the key was valid at event time tsMS.
@@ -443,11 +451,12 @@ func Verify(ctx context.Context, b *Bundle, chain ChainReader) (*Result, error) 
 		return nil, &StepError{Step: StepDeviceKey, Err: fmt.Errorf("device %s: %w", d.r.DeviceID, err)}
 	}
 	var pub ed25519.PublicKey
+	var key *DeviceKeyRecord
 	for i := range recs {
 		k := &recs[i]
 		if k.DeviceID == d.r.DeviceID && len(k.PublicKey) == ed25519.PublicKeySize &&
 			bytes.Equal(k.PublicKey, b.Device.PublicKey) && k.ValidAt(d.r.TimeMS) {
-			pub = k.PublicKey
+			pub, key = k.PublicKey, k
 			break
 		}
 	}
@@ -459,38 +468,43 @@ func Verify(ctx context.Context, b *Bundle, chain ChainReader) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAnchor(ctx, b, chain); err != nil {
+	rec, err := checkAnchor(ctx, b, chain)
+	if err != nil {
 		return nil, err
+	}
+	if key.RevokedBlock != 0 && !key.Rotated && rec.BlockNumber >= key.RevokedBlock {
+		return nil, fail(StepDeviceKey, "key %x of %s was revoked at block %d, before this reading was anchored (block %d)",
+			[]byte(key.PublicKey), d.r.DeviceID, key.RevokedBlock, rec.BlockNumber)
 	}
 	res.Anchored = true
 	return res, nil
 }
 
-func checkAnchor(ctx context.Context, b *Bundle, chain ChainReader) error {
+func checkAnchor(ctx context.Context, b *Bundle, chain ChainReader) (AnchorRecord, error) {
 	if ci, ok := chain.(chainIdentifier); ok {
 		id, err := ci.ChainID(ctx)
 		if err != nil {
-			return &StepError{Step: StepAnchor, Err: fmt.Errorf("chain id: %w", err)}
+			return AnchorRecord{}, &StepError{Step: StepAnchor, Err: fmt.Errorf("chain id: %w", err)}
 		}
 		if id != b.Anchor.ChainID {
-			return fail(StepAnchor, "bundle is anchored on chain %d, reader is on chain %d", b.Anchor.ChainID, id)
+			return AnchorRecord{}, fail(StepAnchor, "bundle is anchored on chain %d, reader is on chain %d", b.Anchor.ChainID, id)
 		}
 	}
 	rec, err := chain.Anchor(ctx, b.Anchor.Contract, b.Anchor.IntervalStartMS)
 	if err != nil {
-		return &StepError{Step: StepAnchor, Err: fmt.Errorf("interval %d: %w", b.Anchor.IntervalStartMS, err)}
+		return AnchorRecord{}, &StepError{Step: StepAnchor, Err: fmt.Errorf("interval %d: %w", b.Anchor.IntervalStartMS, err)}
 	}
 	switch {
 	case rec.IntervalStartMS != b.Anchor.IntervalStartMS || rec.IntervalEndMS != b.Anchor.IntervalEndMS:
-		return fail(StepAnchor, "chain interval [%d, %d), bundle says [%d, %d)", rec.IntervalStartMS, rec.IntervalEndMS, b.Anchor.IntervalStartMS, b.Anchor.IntervalEndMS)
+		return rec, fail(StepAnchor, "chain interval [%d, %d), bundle says [%d, %d)", rec.IntervalStartMS, rec.IntervalEndMS, b.Anchor.IntervalStartMS, b.Anchor.IntervalEndMS)
 	case rec.Scheme != b.Scheme:
-		return fail(StepAnchor, "chain scheme %d, bundle scheme %d", rec.Scheme, b.Scheme)
+		return rec, fail(StepAnchor, "chain scheme %d, bundle scheme %d", rec.Scheme, b.Scheme)
 	case rec.Size != b.Batch.TreeSize:
-		return fail(StepAnchor, "chain batch size %d, bundle proof is for size %d", rec.Size, b.Batch.TreeSize)
+		return rec, fail(StepAnchor, "chain batch size %d, bundle proof is for size %d", rec.Size, b.Batch.TreeSize)
 	case !bytes.Equal(rec.Root[:], b.Batch.Root):
-		return fail(StepAnchor, "chain batch root %x, bundle batch root %x", rec.Root[:], []byte(b.Batch.Root))
+		return rec, fail(StepAnchor, "chain batch root %x, bundle batch root %x", rec.Root[:], []byte(b.Batch.Root))
 	}
-	return nil
+	return rec, nil
 }
 
 // decodeBundle runs StepDecode.

@@ -213,6 +213,34 @@ func TestVerifyChainErrors(t *testing.T) {
 	if _, err := anchor.Verify(ctx, b, rot); err != nil {
 		t.Errorf("rotated key: %v", err)
 	}
+	// Revocation (not rotation) at a block before the anchor's: a leaked
+	// key must not vouch for readings anchored after it was revoked, even
+	// if their timestamps claim to predate the revocation.
+	anchored := s.batch.Record()
+	anchored.BlockNumber = 100
+	for _, tc := range []struct {
+		desc         string
+		revokedBlock uint64
+		rotated      bool
+		wantErr      bool
+	}{
+		{"revoked after the anchor", 101, false, false},
+		{"revoked at the anchor's block", 100, false, true},
+		{"revoked before the anchor", 50, false, true},
+		{"rotated before the anchor", 50, true, false},
+	} {
+		c := anchorfake.New(testChainID, testContract)
+		c.AddAnchor(anchored)
+		c.AddDeviceKey(anchor.DeviceKeyRecord{DeviceID: deviceID(2), PublicKey: pubOf(2), RegisteredAtMS: s.regAtMS,
+			RevokedAtMS: t0 + 3600_000, RevokedBlock: tc.revokedBlock, Rotated: tc.rotated})
+		_, err := anchor.Verify(ctx, b, c)
+		if tc.wantErr && anchor.StepOf(err) != anchor.StepDeviceKey {
+			t.Errorf("%s: got %v, want a device_key failure", tc.desc, err)
+		}
+		if !tc.wantErr && err != nil {
+			t.Errorf("%s: %v", tc.desc, err)
+		}
+	}
 }
 
 // vector is one file in testdata/proofs.

@@ -32,7 +32,7 @@
 //     or forbid late back-fills, and block.timestamp units differ between
 //     consortium chains (seconds on geth and Besu, milliseconds on FISCO BCOS,
 //     nanoseconds on GoQuorum raft). The anchor service keeps intervals on a
-//     fixed grid of Unix seconds; verifiers look an interval up by its start.
+//     fixed grid of Unix milliseconds; verifiers look an interval up by its start.
 //
 // # Device keys
 //

@@ -24,7 +24,7 @@ pragma solidity 0.8.37;
 /// Times: registeredAt, revokedAt and the anchor timestamp are `block.timestamp`
 /// of the chain this contract runs on (seconds on geth and Besu; some consortium
 /// chains use milliseconds or nanoseconds). Interval bounds are whatever the
-/// submitter sends (Sunproof uses Unix seconds); the contract only orders them.
+/// submitter sends (Sunproof uses Unix milliseconds); the contract only orders them.
 contract SunproofAnchor {
     // ------------------------------------------------------------------ types
 
