@@ -28,6 +28,8 @@ func runBench(args []string) error {
 	per := fs.Int("readings", 250, "readings per device")
 	lanes := fs.Int("lanes", 4, "collector MQTT connections")
 	keep := fs.Bool("keep", false, "keep the run's topics and database")
+	colMetrics := fs.String("collector-metrics", "127.0.0.1:9481", "collector's /metrics and /debug/pprof address during the run")
+	wrMetrics := fs.String("writer-metrics", "127.0.0.1:9482", "writer's /metrics and /debug/pprof address during the run")
 	_ = fs.Parse(args)
 	env := teststack.Load()
 	log := service.Logger("text")
@@ -92,10 +94,10 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	common := []string{"-kafka", strings.Join(env.Brokers, ","), "-readings-topic", n.Readings, "-rejects-topic", n.Rejects, "-metrics-addr", ""}
+	common := []string{"-kafka", strings.Join(env.Brokers, ","), "-readings-topic", n.Readings, "-rejects-topic", n.Rejects}
 	col := startProc(self, append([]string{"collect", "-mqtt", env.MQTTURL, "-client-id", n.Group + "-col",
-		"-share-group", n.Group, "-lanes", strconv.Itoa(*lanes), "-devices-topic", n.Devices}, common...))
-	wr := startProc(self, append([]string{"write-tsdb", "-influx", env.InfluxURL, "-bucket", n.DB, "-group", n.Group + "-tsdb"}, common...))
+		"-share-group", n.Group, "-lanes", strconv.Itoa(*lanes), "-devices-topic", n.Devices, "-metrics-addr", *colMetrics}, common...))
+	wr := startProc(self, append([]string{"write-tsdb", "-influx", env.InfluxURL, "-bucket", n.DB, "-group", n.Group + "-tsdb", "-metrics-addr", *wrMetrics}, common...))
 	defer col.stop()
 	defer wr.stop()
 	time.Sleep(3 * time.Second) // let both join (registry catch-up, group join)
