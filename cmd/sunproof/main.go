@@ -30,6 +30,12 @@ var commands = map[string]command{
 	"devices":    {"manage the device registry (add, list, show, disable)", runDevices},
 	"sim":        {"provision and run a simulated fleet", runSim},
 	"bench":      {"measure ingest throughput against the local stack", runBench},
+	"anchor":     {"anchor readings on chain (run | deploy | register)", runAnchor},
+	"proof":      {"print the proof bundle of an anchored reading", runProof},
+	"verify":     {"verify a proof bundle against the chain", runVerify},
+	"serve":      {"serve the HTTP API (proof bundles)", runServe},
+	"analyze":    {"scan readings for faults on a schedule; alerts to InfluxDB, Kafka, webhooks", runAnalyze},
+	"eval":       {"evaluate the detectors on a simulated fleet with labelled faults", runEval},
 }
 
 func usage() {
