@@ -39,7 +39,7 @@ func runServe(args []string) error {
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9475", "serve /metrics here; empty to disable")
 	logFormat := fs.String("log-format", "text", "text or json")
 	storeDir := fs.String("store", defaultStoreDir(), "proof store directory (env SUNPROOF_PROOF_STORE)")
-	tokenFile := fs.String("tokens", defaultTokenFile(), "API token file (hashed tokens; env SUNPROOF_TOKENS_FILE); create with `sunproof serve token add`")
+	tokenFile := fs.String("tokens", defaultTokenFile(), "API token file (hashed tokens; env SUNPROOF_TOKENS_FILE); create one with: sunproof serve token add")
 	influxURL := fs.String("influx", env("SUNPROOF_INFLUX_URL", "http://127.0.0.1:8086"), "InfluxDB URL (env SUNPROOF_INFLUX_URL)")
 	db := fs.String("db", env("SUNPROOF_INFLUX_DB", "sunproof"), "InfluxDB database")
 	var rf registryFlags

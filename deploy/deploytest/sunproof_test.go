@@ -174,8 +174,13 @@ func flagsOf(bin string, args []string) (map[string]flagInfo, int, error) {
 			break
 		}
 		out, code := run(bin, append(slices.Clone(args[:n]), "-h")...)
-		if i := strings.Index(out, "Usage of "); i >= 0 && code == 0 {
-			return parseFlags(out[i:]), n, nil
+		// The flag package's own usage starts with "Usage of "; commands
+		// with a custom fs.Usage print their own header and then call
+		// fs.PrintDefaults, whose lines parseFlags recognises.
+		if code == 0 {
+			if f := parseFlags(out); len(f) > 0 {
+				return f, n, nil
+			}
 		}
 	}
 	return nil, 0, fmt.Errorf("%q: no flag usage from `sunproof %s -h`", args, strings.Join(args[:min(2, len(args))], " "))
