@@ -6,7 +6,7 @@ PKGS := ./...
 FUZZTIME ?= 20s
 export SUNPROOF_CACHE ?= $(HOME)/.cache/sunproof
 
-.PHONY: help build test test-unit test-integration fuzz bench lint generate contracts contracts-check up down status demo clean
+.PHONY: help build test test-ui test-unit test-integration fuzz bench lint generate contracts contracts-check up down status demo clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -24,9 +24,13 @@ down: ## stop the local stack
 status: ## show the local stack
 	scripts/stack.sh status
 
-test: up ## the whole suite: unit + integration tests against the real local stack
+test: up ## the whole suite: unit + integration tests against the real local stack, then the UI/API tests
 	$(MAKE) contracts-check
 	eval "$$(scripts/stack.sh env)" && $(GO) test -count=1 -timeout 30m $(PKGS)
+	$(MAKE) test-ui
+
+test-ui: up ## browser tests (headless Chromium) and schemathesis API fuzzing against the real stack
+	scripts/ui-tests.sh
 
 test-unit: ## fast tests only (no servers needed)
 	$(GO) test -short -count=1 $(PKGS)
@@ -56,6 +60,7 @@ contracts-check: ## fail if committed contract artifacts or bindings are stale
 
 generate: contracts ## regenerate everything generated
 	$(GO) test ./ingest/reading -run TestVectors -update
+	$(GO) test ./anchor -run TestGenerateVectors -update
 
 demo: build up ## run the stack, a simulated fleet, collector and writer; prints where to look
 	scripts/demo.sh

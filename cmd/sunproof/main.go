@@ -25,17 +25,20 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"collect":    {"run the MQTT → Kafka collector", runCollect},
-	"write-tsdb": {"run the Kafka → InfluxDB writer", runWriteTSDB},
-	"devices":    {"manage the device registry (add, list, show, disable)", runDevices},
-	"sim":        {"provision and run a simulated fleet", runSim},
-	"bench":      {"measure ingest throughput against the local stack", runBench},
-	"anchor":     {"anchor readings on chain (run | deploy | register)", runAnchor},
-	"proof":      {"print the proof bundle of an anchored reading", runProof},
-	"verify":     {"verify a proof bundle against the chain", runVerify},
-	"serve":      {"serve the HTTP API (proof bundles)", runServe},
-	"analyze":    {"scan readings for faults on a schedule; alerts to InfluxDB, Kafka, webhooks", runAnalyze},
-	"eval":       {"evaluate the detectors on a simulated fleet with labelled faults", runEval},
+	"collect":       {"run the MQTT → Kafka collector", runCollect},
+	"write-tsdb":    {"run the Kafka → InfluxDB writer", runWriteTSDB},
+	"devices":       {"manage the device registry (add, list, show, disable)", runDevices},
+	"sim":           {"provision and run a simulated fleet", runSim},
+	"bench":         {"measure ingest throughput against the local stack", runBench},
+	"anchor":        {"anchor readings on chain (run | deploy | register)", runAnchor},
+	"proof":         {"print the proof bundle of an anchored reading", runProof},
+	"verify":        {"verify a proof bundle against the chain", runVerify},
+	"serve":         {"serve the HTTP API (proof bundles)", runServe},
+	"analyze":       {"scan readings for faults on a schedule; alerts to InfluxDB, Kafka, webhooks", runAnalyze},
+	"eval":          {"evaluate the detectors on a simulated fleet with labelled faults", runEval},
+	"carbon":        {"write a verifiable avoided-emissions report (report)", runCarbon},
+	"verify-report": {"recompute a carbon report and verify its proofs", runVerifyReport},
+	"loans":         {"loan-collateral monitoring (list | show | coverage)", runLoans},
 }
 
 func usage() {
