@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the main job on the local stack: collector, InfluxDB writer and a
-# simulated fleet of ~50 plants, each as a background process with a PID
-# file under .stack/demo/. `scripts/demo.sh stop` stops them (the stack keeps
-# running; `make down` stops it).
+# Runs the main job on the local stack: a simulated fleet of ~50 plants,
+# the collector, the InfluxDB writer, the anchor batcher (after deploying the
+# anchoring contract on the dev chain), the anomaly analyzer and the API +
+# web UI, each as a background process with a PID file under .stack/demo/.
+# `scripts/demo.sh stop` stops them (the stack keeps running; `make down`
+# stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -11,7 +13,7 @@ BIN=$ROOT/bin
 mkdir -p "$STATE"
 
 stop_all() {
-  for name in sim collector tsdb; do
+  for name in serve analyze anchor sim collector tsdb; do
     pidf=$STATE/$name.pid
     [ -f "$pidf" ] || continue
     pid=$(cat "$pidf")
@@ -44,9 +46,27 @@ esac
 
 [ -x "$BIN/sunproof" ] || make build
 eval "$(scripts/stack.sh env)"
+STACK=${SUNPROOF_STACK_DIR:-$ROOT/.stack}
 start collector "$BIN/sunproof" collect -metrics-addr 127.0.0.1:9471
 start tsdb "$BIN/sunproof" write-tsdb -metrics-addr 127.0.0.1:9472
-start sim "$BIN/sunproof" sim -devices "${SUNPROOF_DEMO_DEVICES:-50}" -backfill "${SUNPROOF_DEMO_BACKFILL:-6h}" -dir "${SUNPROOF_STACK_DIR:-$ROOT/.stack}/fleet"
+start sim "$BIN/sunproof" sim -devices "${SUNPROOF_DEMO_DEVICES:-50}" -backfill "${SUNPROOF_DEMO_BACKFILL:-6h}" -dir "$STACK/fleet"
+
+# The anchoring contract: deploy once per chain (dev key, chain 1337 only),
+# after the fleet is registered, so its keys go on chain too.
+sleep 5
+if [ ! -f "$STACK/anchor/deployment.json" ]; then
+  "$BIN/sunproof" anchor deploy
+else
+  "$BIN/sunproof" anchor register || true
+fi
+start anchor "$BIN/sunproof" anchor -interval "${SUNPROOF_DEMO_ANCHOR_INTERVAL:-1m}" -span "${SUNPROOF_DEMO_SPAN:-5m}" -metrics-addr 127.0.0.1:9473
+start analyze "$BIN/sunproof" analyze -interval 5m -metrics-addr 127.0.0.1:9474
+
+# An admin token for the UI (shown once, kept under .stack/demo/).
+if [ ! -s "$STATE/admin.token" ]; then
+  "$BIN/sunproof" serve token add -role admin -name demo >"$STATE/admin.token"
+fi
+start serve "$BIN/sunproof" serve -addr 127.0.0.1:8080 -metrics-addr 127.0.0.1:9475
 
 # Wait until readings arrive in InfluxDB.
 for i in $(seq 1 90); do
@@ -58,11 +78,12 @@ done
 cat <<MSG
 
 Sunproof demo is running.
+  web UI:                 http://127.0.0.1:8080/   (log in with the token in $STATE/admin.token)
+  API:                    http://127.0.0.1:8080/v1/openapi.json
   readings in InfluxDB:   ${n:-0} so far (database "sunproof", measurement "reading")
-  query them:             curl -XPOST '$SUNPROOF_INFLUX_URL/query' --data-urlencode db=sunproof --data-urlencode 'q=SELECT last(ac_power_w) FROM reading GROUP BY device_id'
   the fleet:              $BIN/sunproof devices list
-  collector metrics:      http://127.0.0.1:9471/metrics
-  writer metrics:         http://127.0.0.1:9472/metrics
+  a proof, once anchored: $BIN/sunproof proof <device> <seq> > b.json && $BIN/sunproof verify b.json
+  metrics:                http://127.0.0.1:9471/metrics (collector) … 9475 (serve)
   logs:                   $STATE/*.log
   stop the demo:          scripts/demo.sh stop   (then 'make down' to stop the stack)
 MSG
