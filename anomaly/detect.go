@@ -67,12 +67,22 @@ func (s *Scanner) detectGaps(d *devScan, eph *ephemeris) {
 			Evidence: ev,
 		})
 	}
+	// A device cannot be silent before it existed: a gap at the start of
+	// the scan counts from the device's registration if that is later (a
+	// plant installed today, or one whose agent backfilled history before
+	// it was registered, is not an outage).
+	start := d.from
+	if c := d.dev.CreatedAt; c.After(start) {
+		start = c
+	}
 	if len(d.smp) == 0 {
-		report(d.from, d.to, map[string]float64{"samples": 0}, "silent for the whole scan")
+		if d.to.Sub(start) > limit {
+			report(start, d.to, map[string]float64{"samples": 0}, "silent for the whole scan")
+		}
 		return
 	}
-	if dt := d.smp[0].T.Sub(d.from); dt > limit {
-		report(d.from, d.smp[0].T, map[string]float64{}, "from the start of the scan")
+	if dt := d.smp[0].T.Sub(start); dt > limit {
+		report(start, d.smp[0].T, map[string]float64{}, "from the start of the scan")
 	}
 	for i := 1; i < len(d.smp); i++ {
 		a, b := d.smp[i-1], d.smp[i]

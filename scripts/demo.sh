@@ -66,6 +66,8 @@ start analyze "$BIN/sunproof" analyze -interval 5m -metrics-addr 127.0.0.1:9474
 if [ ! -s "$STATE/admin.token" ]; then
   "$BIN/sunproof" serve token add -role admin -name demo >"$STATE/admin.token"
 fi
+# serve opens the proof store read-only: wait until the batcher created it.
+for _ in $(seq 1 60); do [ -f "$STACK/proofs/STORE" ] && break; sleep 1; done
 start serve "$BIN/sunproof" serve -addr 127.0.0.1:8080 -metrics-addr 127.0.0.1:9475
 
 # Wait until readings arrive in InfluxDB.
