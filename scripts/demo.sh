@@ -49,16 +49,19 @@ eval "$(scripts/stack.sh env)"
 STACK=${SUNPROOF_STACK_DIR:-$ROOT/.stack}
 start collector "$BIN/sunproof" collect -metrics-addr 127.0.0.1:9471
 start tsdb "$BIN/sunproof" write-tsdb -metrics-addr 127.0.0.1:9472
-start sim "$BIN/sunproof" sim -devices "${SUNPROOF_DEMO_DEVICES:-50}" -backfill "${SUNPROOF_DEMO_BACKFILL:-6h}" -dir "$STACK/fleet"
+SIM=("$BIN/sunproof" sim -devices "${SUNPROOF_DEMO_DEVICES:-50}" -dir "$STACK/fleet")
 
-# The anchoring contract: deploy once per chain (dev key, chain 1337 only),
-# after the fleet is registered, so its keys go on chain too.
-sleep 5
+# Register the fleet, then put its keys on chain (deploy the anchoring
+# contract once per chain: dev key, chain 1337 only), and only then start
+# sampling: a reading signed before its key was registered on chain cannot
+# be vouched for by the chain (its proof fails the device_key step).
+"${SIM[@]}" -register-only
 if [ ! -f "$STACK/anchor/deployment.json" ]; then
   "$BIN/sunproof" anchor deploy
 else
   "$BIN/sunproof" anchor register || true
 fi
+start sim "${SIM[@]}" -backfill "${SUNPROOF_DEMO_BACKFILL:-0}"
 start anchor "$BIN/sunproof" anchor -interval "${SUNPROOF_DEMO_ANCHOR_INTERVAL:-1m}" -span "${SUNPROOF_DEMO_SPAN:-5m}" -metrics-addr 127.0.0.1:9473
 start analyze "$BIN/sunproof" analyze -interval 5m -metrics-addr 127.0.0.1:9474
 

@@ -79,11 +79,12 @@ func runSim(args []string) error {
 	prefix := fs.String("prefix", "sim", "device id prefix")
 	dir := fs.String("dir", ".stack/fleet", "state: fleet secret and each agent's disk queue")
 	interval := fs.Duration("interval", 10*time.Second, "sampling interval")
-	backfill := fs.Duration("backfill", 0, "queue this much history (at -interval) before going live, e.g. 6h")
+	backfill := fs.Duration("backfill", 0, "queue this much history (at -interval) before going live, e.g. 6h; such readings predate the devices' on-chain key registration, so their proofs fail the device_key step")
 	mqttURL := fs.String("mqtt", env("SUNPROOF_MQTT_URL", "tcp://127.0.0.1:1883"), "broker URL (env SUNPROOF_MQTT_URL)")
 	brokers := fs.String("kafka", env("SUNPROOF_KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka brokers, to register the fleet")
 	devTopic := fs.String("devices-topic", devices.DefaultTopic, "registry topic")
 	cloud := fs.Float64("cloudiness", 0.3, "mean cloud cover 0..1")
+	registerOnly := fs.Bool("register-only", false, "register the fleet in the registry and exit (so its keys can go on chain before the first reading)")
 	_ = fs.Parse(args)
 	log := service.Logger("text")
 	ctx, stop := service.SignalContext()
@@ -137,6 +138,9 @@ func runSim(args []string) error {
 		}
 	}
 	log.Info("fleet registered", "devices", *n, "new_records", len(recs))
+	if *registerOnly {
+		return nil
+	}
 
 	agents := make([]*agent.Agent, *n)
 	for i, m := range fleet {
