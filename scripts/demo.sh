@@ -69,9 +69,25 @@ start analyze "$BIN/sunproof" analyze -interval 5m -metrics-addr 127.0.0.1:9474
 if [ ! -s "$STATE/admin.token" ]; then
   "$BIN/sunproof" serve token add -role admin -name demo >"$STATE/admin.token"
 fi
+# A loan book for the simulated plants that carry a loan (every fifth).
+LOANS=$STATE/loans.yaml
+if [ ! -s "$LOANS" ]; then
+  {
+    echo "# Demo loan book (package loans documents the format)."
+    echo "loans:"
+    for i in $(seq 0 5 $(( ${SUNPROOF_DEMO_DEVICES:-50} - 1 ))); do
+      printf '  - id: LOAN-sim-%04d\n    borrower: Household %d\n    site_id: sim-site-%04d\n' "$i" "$i" $((i / 2))
+      printf '    principal_cny: 42000\n    tariff_cny_per_kwh: 0.3844\n    subsidy_cny_per_kwh: 0.03\n    schedule:\n'
+      for m in 0 1 2 3 4 5 6 7 8 9 10 11; do
+        printf '      - {month: %s, amount_cny: 380}\n' "$(date -u -d "$(date -u +%Y-%m-01) -1 month +$m month" +%Y-%m)"
+      done
+    done
+  } >"$LOANS"
+fi
+
 # serve opens the proof store read-only: wait until the batcher created it.
 for _ in $(seq 1 60); do [ -f "$STACK/proofs/STORE" ] && break; sleep 1; done
-start serve "$BIN/sunproof" serve -addr 127.0.0.1:8080 -metrics-addr 127.0.0.1:9475
+start serve "$BIN/sunproof" serve -addr 127.0.0.1:8080 -metrics-addr 127.0.0.1:9475 -loans "$LOANS"
 
 # Wait until readings arrive in InfluxDB.
 for i in $(seq 1 90); do

@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sunproof/sunproof/anomaly"
 	"github.com/sunproof/sunproof/devices"
+	"github.com/sunproof/sunproof/internal/httpapi"
 	"github.com/sunproof/sunproof/internal/service"
 	"github.com/sunproof/sunproof/loans"
 )
@@ -138,42 +140,24 @@ func runLoans(args []string) error {
 		return fmt.Errorf("read alerts: %w", err)
 	}
 	cst := time.FixedZone("CST", 8*3600)
-	now := time.Now().In(cst)
-	lastMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, cst).AddDate(0, -1, 0)
+	var fromM, toM time.Time
 	if *to != "" {
-		if lastMonth, err = time.ParseInLocation(loans.MonthLayout, *to, cst); err != nil {
+		if toM, err = time.ParseInLocation(loans.MonthLayout, *to, cst); err != nil {
 			return fmt.Errorf("-to: %w", err)
 		}
 	}
-	var sts []*loans.Status
-	for i := range book.Loans {
-		l := &book.Loans[i]
-		if len(pos) > 0 && pos[0] != l.ID {
-			continue
+	if *from != "" {
+		if fromM, err = time.ParseInLocation(loans.MonthLayout, *from, cst); err != nil {
+			return fmt.Errorf("-from: %w", err)
 		}
-		devs := l.Devices(reg.Devices())
-		first := lastMonth
-		if len(l.Schedule) > 0 {
-			first, _ = time.ParseInLocation(loans.MonthLayout, l.Schedule[0].Month, cst)
-		}
-		if *from != "" {
-			if first, err = time.ParseInLocation(loans.MonthLayout, *from, cst); err != nil {
-				return fmt.Errorf("-from: %w", err)
-			}
-		}
-		gen := map[string]loans.MonthGen{}
-		for m := first; !m.After(lastMonth); m = m.AddDate(0, 1, 0) {
-			g, err := monthGen(ctx, src, idx, devs, m, m.AddDate(0, 1, 0))
-			if err != nil {
-				return fmt.Errorf("loan %s, %s: %w", l.ID, m.Format(loans.MonthLayout), err)
-			}
-			gen[g.Month] = g
-		}
-		st, err := loans.Evaluate(loans.Input{Loan: l, Devices: devs, Gen: gen, Alerts: alerts, Loc: cst})
-		if err != nil {
-			return err
-		}
-		sts = append(sts, st)
+	}
+	only := ""
+	if len(pos) > 0 {
+		only = pos[0]
+	}
+	sts, err := loanStatuses(ctx, book, reg.Devices(), src, idx, alerts, fromM, toM, only)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		b, _ := json.MarshalIndent(struct {
@@ -185,6 +169,48 @@ func runLoans(args []string) error {
 	}
 	printCoverage(os.Stdout, sts)
 	return nil
+}
+
+// loanStatuses evaluates the loans of a book (only the one with id only, if
+// set) month by month from fromM (default: each schedule's first month) to
+// toM (default: last month), with certified generation between anchored
+// readings. Months are in China Standard Time.
+func loanStatuses(ctx context.Context, book *loans.Book, all []devices.Device, src anomaly.Loader, idx anchoredIndex,
+	alerts []anomaly.Alert, fromM, toM time.Time, only string) ([]*loans.Status, error) {
+	cst := time.FixedZone("CST", 8*3600)
+	if toM.IsZero() {
+		now := time.Now().In(cst)
+		toM = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, cst).AddDate(0, -1, 0)
+	}
+	var sts []*loans.Status
+	for i := range book.Loans {
+		l := &book.Loans[i]
+		if only != "" && only != l.ID {
+			continue
+		}
+		devs := l.Devices(all)
+		first := fromM
+		if first.IsZero() {
+			first = toM
+			if len(l.Schedule) > 0 {
+				first, _ = time.ParseInLocation(loans.MonthLayout, l.Schedule[0].Month, cst)
+			}
+		}
+		gen := map[string]loans.MonthGen{}
+		for m := first; !m.After(toM); m = m.AddDate(0, 1, 0) {
+			g, err := monthGen(ctx, src, idx, devs, m, m.AddDate(0, 1, 0))
+			if err != nil {
+				return nil, fmt.Errorf("loan %s, %s: %w", l.ID, m.Format(loans.MonthLayout), err)
+			}
+			gen[g.Month] = g
+		}
+		st, err := loans.Evaluate(loans.Input{Loan: l, Devices: devs, Gen: gen, Alerts: alerts, Loc: cst})
+		if err != nil {
+			return nil, err
+		}
+		sts = append(sts, st)
+	}
+	return sts, nil
 }
 
 func listLoans(w io.Writer, b *loans.Book) error {
@@ -224,4 +250,69 @@ func printCoverage(w io.Writer, sts []*loans.Status) {
 	p := loans.Summarize(sts)
 	fmt.Fprintf(w, "portfolio: %d loans, certified %.1f kWh, income %.2f CNY, due %.2f CNY, coverage %.3f, alerted %v\n",
 		p.Loans, p.CertifiedWh/1000, p.IncomeCNY, p.DueCNY, p.Coverage, p.Alerted)
+}
+
+// serveLoans is the API's LoanSource: the loan book's coverage, computed
+// from anchored readings, cached for a few minutes (each refresh queries
+// InfluxDB per device and month).
+type serveLoans struct {
+	book   *loans.Book
+	devs   interface{ Devices() []devices.Device }
+	src    anomaly.Loader
+	idx    anchoredIndex
+	alerts *anomaly.InfluxStore
+	ttl    time.Duration
+
+	mu      sync.Mutex
+	at      time.Time
+	current []httpapi.Loan
+}
+
+func (s *serveLoans) Loans(ctx context.Context) ([]httpapi.Loan, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current != nil && time.Since(s.at) < s.ttl {
+		return s.current, nil
+	}
+	open, err := s.alerts.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read alerts: %w", err)
+	}
+	all := s.devs.Devices()
+	sts, err := loanStatuses(ctx, s.book, all, s.src, s.idx, open, time.Time{}, time.Time{}, "")
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*loans.Status{}
+	for _, st := range sts {
+		byID[st.LoanID] = st
+	}
+	out := make([]httpapi.Loan, 0, len(s.book.Loans))
+	for i := range s.book.Loans {
+		l := &s.book.Loans[i]
+		hl := httpapi.Loan{Ref: l.ID, Borrower: l.Borrower, PrincipalCNY: l.PrincipalCNY,
+			TariffCNYPerKWh: l.TariffCNYPerKWh, SubsidyCNYPerKWh: l.SubsidyCNYPerKWh, CoverageThreshold: l.MinCoverage,
+			SiteIDs: []string{}, DeviceIDs: []string{}, Months: []httpapi.LoanMonth{}}
+		if hl.CoverageThreshold == 0 {
+			hl.CoverageThreshold = loans.DefaultMinCoverage
+		}
+		if l.SiteID != "" {
+			hl.SiteIDs = append(hl.SiteIDs, l.SiteID)
+		}
+		for _, d := range l.Devices(all) {
+			hl.DeviceIDs = append(hl.DeviceIDs, d.ID)
+		}
+		if st := byID[l.ID]; st != nil {
+			for _, m := range st.Months {
+				lm := httpapi.LoanMonth{Month: m.Month, IncomeCNY: m.IncomeCNY, DueCNY: m.DueCNY, Coverage: m.Coverage, Projected: !m.Actual}
+				if m.Actual {
+					lm.CertifiedKWh = m.GenWh / 1000
+				}
+				hl.Months = append(hl.Months, lm)
+			}
+		}
+		out = append(out, hl)
+	}
+	s.current, s.at = out, time.Now()
+	return out, nil
 }

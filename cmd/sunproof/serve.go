@@ -21,6 +21,7 @@ import (
 	"github.com/sunproof/sunproof/internal/proofhttp"
 	"github.com/sunproof/sunproof/internal/service"
 	"github.com/sunproof/sunproof/internal/webui"
+	"github.com/sunproof/sunproof/loans"
 )
 
 func defaultTokenFile() string {
@@ -42,6 +43,7 @@ func runServe(args []string) error {
 	tokenFile := fs.String("tokens", defaultTokenFile(), "API token file (hashed tokens; env SUNPROOF_TOKENS_FILE); create one with: sunproof serve token add")
 	influxURL := fs.String("influx", env("SUNPROOF_INFLUX_URL", "http://127.0.0.1:8086"), "InfluxDB URL (env SUNPROOF_INFLUX_URL)")
 	db := fs.String("db", env("SUNPROOF_INFLUX_DB", "sunproof"), "InfluxDB database")
+	loanFile := fs.String("loans", defaultLoanBook(), "loan book (YAML; env SUNPROOF_LOANS_FILE); without it /v1/loans answers 503")
 	var rf registryFlags
 	rf.register(fs)
 	var cf chainFlags
@@ -100,6 +102,21 @@ func runServe(args []string) error {
 		return err
 	}
 	cfg.Alerts = httpapi.AlertFunc(alerts.All)
+	if book, err := loans.Load(*loanFile); err == nil {
+		src, err := anomaly.NewSource(ac, nil)
+		if err != nil {
+			return err
+		}
+		idx, err := openProofIndex(*storeDir, false, log)
+		if err != nil {
+			return err
+		}
+		if idx != nil {
+			cfg.Loans = &serveLoans{book: book, devs: devs, src: src, idx: idx, alerts: alerts, ttl: 5 * time.Minute}
+		}
+	} else {
+		log.Warn("no loan book: /v1/loans answers 503", "file", *loanFile, "err", err)
+	}
 	if cf.rpc != "" {
 		rc := anchor.DefaultEthReaderConfig()
 		rc.RPCURL = cf.rpc
