@@ -208,48 +208,51 @@ func devicesList(args []string) error {
 	return tw.Flush()
 }
 
-func devicesShow(args []string) error {
-	fs := flag.NewFlagSet("devices show", flag.ExitOnError)
+// oneDevice parses the flags of a subcommand that takes one DEVICE_ID and
+// looks the device up in a registry snapshot (disabled devices included).
+func oneDevice(name string, args []string) (context.Context, registryFlags, devices.Device, func(), error) {
+	fs := flag.NewFlagSet("devices "+name, flag.ExitOnError)
 	var rf registryFlags
 	rf.register(fs)
 	_ = fs.Parse(args)
 	if fs.NArg() != 1 {
-		return errors.New("usage: sunproof devices show DEVICE_ID")
+		return nil, rf, devices.Device{}, nil, fmt.Errorf("usage: sunproof devices %s DEVICE_ID", name)
 	}
 	ctx, stop := service.SignalContext()
-	defer stop()
 	reg, done, err := rf.snapshot(ctx)
+	if err != nil {
+		stop()
+		return nil, rf, devices.Device{}, nil, err
+	}
+	d, err := reg.Device(fs.Arg(0))
+	release := func() { done(); stop() }
+	if err != nil && !errors.Is(err, devices.ErrDisabled) {
+		release()
+		return nil, rf, devices.Device{}, nil, err
+	}
+	return ctx, rf, d, release, nil
+}
+
+func devicesShow(args []string) error {
+	_, _, d, release, err := oneDevice("show", args)
 	if err != nil {
 		return err
 	}
-	defer done()
-	d, err := reg.Device(fs.Arg(0))
-	if err != nil && !errors.Is(err, devices.ErrDisabled) {
-		return err
-	}
+	defer release()
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(d)
 }
 
 func devicesDisable(args []string) error {
-	fs := flag.NewFlagSet("devices disable", flag.ExitOnError)
-	var rf registryFlags
-	rf.register(fs)
-	_ = fs.Parse(args)
-	if fs.NArg() != 1 {
-		return errors.New("usage: sunproof devices disable DEVICE_ID")
-	}
-	ctx, stop := service.SignalContext()
-	defer stop()
-	reg, done, err := rf.snapshot(ctx)
+	ctx, rf, d, release, err := oneDevice("disable", args)
 	if err != nil {
 		return err
 	}
-	defer done()
-	d, err := reg.Device(fs.Arg(0))
-	if err != nil {
-		return err
+	defer release()
+	if !d.Active() {
+		fmt.Printf("device %s is already disabled (since %s)\n", d.ID, d.DisabledAt.Format(time.RFC3339))
+		return nil
 	}
 	pub := devices.NewPublisher(splitList(rf.brokers), rf.topic)
 	defer pub.Close()
