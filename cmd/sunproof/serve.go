@@ -43,6 +43,7 @@ func runServe(args []string) error {
 	tokenFile := fs.String("tokens", defaultTokenFile(), "API token file (hashed tokens; env SUNPROOF_TOKENS_FILE); create one with: sunproof serve token add")
 	influxURL := fs.String("influx", env("SUNPROOF_INFLUX_URL", "http://127.0.0.1:8086"), "InfluxDB URL (env SUNPROOF_INFLUX_URL)")
 	db := fs.String("db", env("SUNPROOF_INFLUX_DB", "sunproof"), "InfluxDB database")
+	reports := fs.String("reports", env("SUNPROOF_REPORTS_DIR", filepath.Join(stackDir(), "reports")), "directory of carbon reports, the JSON files written by: sunproof carbon report -out DIR/NAME.json")
 	loanFile := fs.String("loans", defaultLoanBook(), "loan book (YAML; env SUNPROOF_LOANS_FILE); without it /v1/loans answers 503")
 	var rf registryFlags
 	rf.register(fs)
@@ -80,7 +81,8 @@ func runServe(args []string) error {
 		}
 		return []ed25519.PublicKey{d.PublicKey}, nil
 	})
-	cfg := httpapi.Config{Devices: devs, Tokens: tokens, Logger: log}
+	cfg := httpapi.Config{Devices: devs, Tokens: tokens, Logger: log,
+		Carbon: reportDir{*reports}, Reports: reportChecker{}}
 	if _, err := os.Stat(*storeDir); err == nil {
 		store, err := anchor.OpenStore(*storeDir, anchor.StoreOptions{ReadOnly: true, Keys: keys, Logger: log})
 		if err != nil {
