@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,17 +16,14 @@ import (
 	"time"
 
 	"github.com/sunproof/sunproof/devices"
+	"github.com/sunproof/sunproof/internal/influxql"
 )
 
 // InfluxConfig locates the readings and the alert measurement in InfluxDB
 // 1.8 (InfluxQL over HTTP; see docs/formats/influx.md for the schema the
 // collector writes).
 type InfluxConfig struct {
-	URL              string        `yaml:"influx_url"`        // http://127.0.0.1:8086
-	Database         string        `yaml:"influx_db"`         // sunproof
-	RetentionPolicy  string        `yaml:"retention_policy"`  // "" = the database default
-	Username         string        `yaml:"influx_username"`   // "" without auth
-	Password         string        `yaml:"influx_password"`   //
+	influxql.Server  `yaml:",inline"`
 	Measurement      string        `yaml:"measurement"`       // reading
 	AlertMeasurement string        `yaml:"alert_measurement"` // alert
 	ChunkSize        int           `yaml:"chunk_size"`        // rows per streamed chunk (10000)
@@ -46,7 +42,8 @@ type InfluxConfig struct {
 // DefaultInfluxConfig returns the local stack's settings.
 func DefaultInfluxConfig() InfluxConfig {
 	return InfluxConfig{
-		URL: "http://127.0.0.1:8086", Database: "sunproof", Measurement: "reading", AlertMeasurement: "alert",
+		Server:      influxql.Server{URL: "http://127.0.0.1:8086", Database: "sunproof"},
+		Measurement: "reading", AlertMeasurement: "alert",
 		ChunkSize: 10000, Timeout: 5 * time.Minute, Lookback: time.Hour, FilterMax: 100,
 	}
 }
@@ -54,11 +51,11 @@ func DefaultInfluxConfig() InfluxConfig {
 // Validate checks the configuration.
 func (c InfluxConfig) Validate() error {
 	var errs []error
-	if u, err := url.Parse(c.URL); err != nil || u.Scheme == "" || u.Host == "" {
-		errs = append(errs, fmt.Errorf("influx_url %q is not an absolute URL", c.URL))
+	if err := c.Server.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	if c.Database == "" || c.Measurement == "" || c.AlertMeasurement == "" {
-		errs = append(errs, errors.New("influx_db, measurement and alert_measurement must be set"))
+	if c.Measurement == "" || c.AlertMeasurement == "" {
+		errs = append(errs, errors.New("measurement and alert_measurement must be set"))
 	}
 	if c.ChunkSize < 1 || c.Timeout <= 0 || c.FilterMax < 0 || c.Lookback < 0 {
 		errs = append(errs, fmt.Errorf("chunk_size %d, timeout %s, lookback %s, filter_max %d: chunk size and timeout must be positive",
@@ -70,80 +67,31 @@ func (c InfluxConfig) Validate() error {
 	return nil
 }
 
-// influx is a minimal InfluxDB 1.x HTTP client: InfluxQL queries and line
-// protocol writes.
+// influx is the InfluxDB client of the scanner and the alert store.
 type influx struct {
-	cfg InfluxConfig
-	hc  *http.Client
+	cfg    InfluxConfig
+	client *influxql.Client
 }
 
 func newInflux(cfg InfluxConfig, hc *http.Client) (*influx, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	return &influx{cfg: cfg, hc: hc}, nil
+	return &influx{cfg: cfg, client: influxql.New(cfg.Server, hc)}, nil
 }
 
-// query runs one InfluxQL statement; the caller closes the body.
+// query runs one InfluxQL statement (chunked CSV if csvOut); the caller
+// closes the body.
 func (c *influx) query(ctx context.Context, q string, csvOut bool) (io.ReadCloser, error) {
-	v := url.Values{"q": {q}, "db": {c.cfg.Database}, "epoch": {"ns"}}
-	if c.cfg.RetentionPolicy != "" {
-		v.Set("rp", c.cfg.RetentionPolicy)
-	}
+	chunk := 0
 	if csvOut {
-		v.Set("chunked", "true")
-		v.Set("chunk_size", strconv.Itoa(c.cfg.ChunkSize))
+		chunk = c.cfg.ChunkSize
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.cfg.URL, "/")+"/query", strings.NewReader(v.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if csvOut {
-		req.Header.Set("Accept", "application/csv")
-	}
-	if c.cfg.Username != "" {
-		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("influxql query: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		resp.Body.Close()
-		return nil, fmt.Errorf("influxql query: %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	return resp.Body, nil
+	return c.client.Query(ctx, q, chunk)
 }
 
 // write posts line protocol with nanosecond timestamps.
-func (c *influx) write(ctx context.Context, body string) error {
-	v := url.Values{"db": {c.cfg.Database}, "precision": {"ns"}}
-	if c.cfg.RetentionPolicy != "" {
-		v.Set("rp", c.cfg.RetentionPolicy)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.cfg.URL, "/")+"/write?"+v.Encode(), strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	if c.cfg.Username != "" {
-		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("influx write: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("influx write: %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	return nil
-}
+func (c *influx) write(ctx context.Context, body string) error { return c.client.Write(ctx, body) }
 
 // Source loads readings from InfluxDB for a scan: one InfluxQL query per
 // Load, for every device at once, streamed as CSV in chunks.

@@ -5,41 +5,36 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sunproof/sunproof/devices"
+	"github.com/sunproof/sunproof/internal/influxql"
 )
 
 // InfluxConfig locates the readings in InfluxDB 1.8 (InfluxQL over HTTP;
 // schema in docs/formats/influx.md).
 type InfluxConfig struct {
-	URL             string        `yaml:"influx_url"`       // http://127.0.0.1:8086
-	Database        string        `yaml:"influx_db"`        // sunproof
-	RetentionPolicy string        `yaml:"retention_policy"` // "" = the database default
-	Username        string        `yaml:"influx_username"`
-	Password        string        `yaml:"influx_password"`
+	influxql.Server `yaml:",inline"`
 	Measurement     string        `yaml:"measurement"` // reading
 	Timeout         time.Duration `yaml:"timeout"`     // per query (30 s)
 }
 
 // DefaultInfluxConfig returns the local stack's settings.
 func DefaultInfluxConfig() InfluxConfig {
-	return InfluxConfig{URL: "http://127.0.0.1:8086", Database: "sunproof", Measurement: "reading", Timeout: 30 * time.Second}
+	return InfluxConfig{Server: influxql.Server{URL: "http://127.0.0.1:8086", Database: "sunproof"}, Measurement: "reading", Timeout: 30 * time.Second}
 }
 
 // Validate checks the configuration.
 func (c InfluxConfig) Validate() error {
-	if u, err := url.Parse(c.URL); err != nil || u.Scheme == "" || u.Host == "" {
-		return fmt.Errorf("influx_url %q is not an absolute URL", c.URL)
+	if err := c.Server.Validate(); err != nil {
+		return err
 	}
-	if c.Database == "" || c.Measurement == "" {
-		return errors.New("influx_db and measurement must be set")
+	if c.Measurement == "" {
+		return errors.New("measurement must be set")
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("timeout %s must be positive", c.Timeout)
@@ -49,8 +44,8 @@ func (c InfluxConfig) Validate() error {
 
 // Influx is the ReadingSource on InfluxDB. It is safe for concurrent use.
 type Influx struct {
-	cfg InfluxConfig
-	hc  *http.Client
+	cfg    InfluxConfig
+	client *influxql.Client
 }
 
 var _ ReadingSource = (*Influx)(nil)
@@ -60,10 +55,7 @@ func NewInflux(cfg InfluxConfig, hc *http.Client) (*Influx, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	return &Influx{cfg: cfg, hc: hc}, nil
+	return &Influx{cfg: cfg, client: influxql.New(cfg.Server, hc)}, nil
 }
 
 // influxResult is InfluxDB 1.x's JSON answer.
@@ -118,28 +110,12 @@ func (r row) time() time.Time {
 func (c *Influx) query(ctx context.Context, q string, f func(tags map[string]string, r row)) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	v := url.Values{"q": {q}, "db": {c.cfg.Database}, "epoch": {"ns"}}
-	if c.cfg.RetentionPolicy != "" {
-		v.Set("rp", c.cfg.RetentionPolicy)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.cfg.URL, "/")+"/query", strings.NewReader(v.Encode()))
+	body, err := c.client.Query(ctx, q, 0)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.cfg.Username != "" {
-		req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("influxql: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("influxql: %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	dec := json.NewDecoder(resp.Body)
+	defer body.Close()
+	dec := json.NewDecoder(body)
 	dec.UseNumber()
 	var res influxResult
 	if err := dec.Decode(&res); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/sunproof/sunproof/ingest/reading"
 	"github.com/sunproof/sunproof/ingest/tsdbwriter"
 	"github.com/sunproof/sunproof/internal/httpapi"
+	"github.com/sunproof/sunproof/internal/influxql"
 	"github.com/sunproof/sunproof/internal/teststack"
 )
 
@@ -52,7 +53,7 @@ func TestIntegrationInflux(t *testing.T) {
 		t.Fatalf("write: %s", resp.Status)
 	}
 
-	src, err := httpapi.NewInflux(httpapi.InfluxConfig{URL: env.InfluxURL, Database: db, Measurement: "reading", Timeout: 10 * time.Second}, nil)
+	src, err := httpapi.NewInflux(httpapi.InfluxConfig{Server: influxql.Server{URL: env.InfluxURL, Database: db}, Measurement: "reading", Timeout: 10 * time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

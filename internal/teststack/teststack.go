@@ -10,15 +10,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sunproof/sunproof/internal/influxql"
 )
 
 // Env holds the local stack's addresses, from SUNPROOF_* variables with the
@@ -108,28 +108,12 @@ func RunID() string {
 
 // InfluxQL runs one InfluxQL statement against db ("" for none) and returns the JSON body.
 func InfluxQL(ctx context.Context, base, db, q string) ([]byte, error) {
-	v := url.Values{"q": {q}}
-	if db != "" {
-		v.Set("db", db)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/query", strings.NewReader(v.Encode()))
+	body, err := influxql.New(influxql.Server{URL: base, Database: db}, nil).Query(ctx, q, 0)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("influxql %q: %s: %s", q, resp.Status, body)
-	}
-	return body, nil
+	defer body.Close()
+	return io.ReadAll(body)
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

@@ -54,6 +54,7 @@ import (
 	"github.com/sunproof/sunproof/anomaly"
 	"github.com/sunproof/sunproof/devices"
 	"github.com/sunproof/sunproof/internal/httpapi"
+	"github.com/sunproof/sunproof/internal/influxql"
 	"github.com/sunproof/sunproof/internal/teststack"
 	"github.com/sunproof/sunproof/internal/webui"
 )
@@ -242,7 +243,7 @@ func run(ctx context.Context, log *slog.Logger, addr, dir string, hours, interva
 		return err
 	}
 
-	influx, err := httpapi.NewInflux(httpapi.InfluxConfig{URL: env.InfluxURL, Database: s.db, Measurement: "reading", Timeout: 30 * time.Second}, nil)
+	influx, err := httpapi.NewInflux(httpapi.InfluxConfig{Server: influxql.Server{URL: env.InfluxURL, Database: s.db}, Measurement: "reading", Timeout: 30 * time.Second}, nil)
 	if err != nil {
 		return err
 	}
