@@ -1,6 +1,7 @@
 package anchor
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -285,24 +286,12 @@ func NewBatch(startMS, endMS int64, commits []Commitment) (*Batch, error) {
 }
 
 func compareCommitments(a, b Commitment) int {
-	if c := strings.Compare(a.Shard, b.Shard); c != 0 {
-		return c
-	}
-	switch {
-	case a.StartMS != b.StartMS:
-		if a.StartMS < b.StartMS {
-			return -1
-		}
-		return 1
-	case a.Kind != b.Kind:
-		return int(a.Kind) - int(b.Kind)
-	case a.Seq != b.Seq:
-		if a.Seq < b.Seq {
-			return -1
-		}
-		return 1
-	}
-	return 0
+	return cmp.Or(strings.Compare(a.Shard, b.Shard), compareSpans(a.StartMS, a.Kind, a.Seq, b.StartMS, b.Kind, b.Seq))
+}
+
+// compareSpans orders windows of one shard by (start, kind, seq).
+func compareSpans(aStart int64, aKind Kind, aSeq uint64, bStart int64, bKind Kind, bSeq uint64) int {
+	return cmp.Or(cmp.Compare(aStart, bStart), cmp.Compare(aKind, bKind), cmp.Compare(aSeq, bSeq))
 }
 
 // Len returns the number of windows in the batch.

@@ -70,41 +70,13 @@ type ReadingEvidence struct {
 	View     *ReadingView `json:"view,omitempty"`
 }
 
-// ReadingView is the decoded reading, for humans: the JSON view of
-// docs/formats/reading.md. Verifiers check it equals the decoding of Wire;
-// it is never used in place of Wire.
-type ReadingView struct {
-	DeviceID    string  `json:"device_id"`
-	SiteID      string  `json:"site_id"`
-	Seq         uint64  `json:"seq"`
-	Time        string  `json:"ts"` // RFC 3339, UTC, milliseconds
-	TimeMS      int64   `json:"ts_ms"`
-	ACPowerW    float64 `json:"ac_power_w"`
-	EnergyWh    uint64  `json:"energy_wh"`
-	ACVoltageV  float64 `json:"ac_voltage_v"`
-	FrequencyHz float64 `json:"frequency_hz"`
-	PowerFactor float64 `json:"power_factor"`
-	DCVoltageV  float64 `json:"dc_voltage_v"`
-	DCCurrentA  float64 `json:"dc_current_a"`
-	DCPowerW    float64 `json:"dc_power_w"`
-	TempC       float64 `json:"temp_c"`
-	State       uint16  `json:"state"`
-	Events      uint32  `json:"events"`
-	Sig         string  `json:"sig"` // hex
-}
+// ReadingView is the decoded reading, for humans: reading.View, the JSON
+// view of docs/formats/reading.md. Verifiers check it equals the decoding of
+// Wire; it is never used in place of Wire.
+type ReadingView = reading.View
 
 // NewReadingView returns r's view.
-func NewReadingView(r *reading.Reading) ReadingView {
-	return ReadingView{
-		DeviceID: r.DeviceID, SiteID: r.SiteID, Seq: r.Seq,
-		Time: r.Time().Format(timeFormat), TimeMS: r.TimeMS,
-		ACPowerW: r.ACPowerW, EnergyWh: r.EnergyWh,
-		ACVoltageV: r.ACVoltageV, FrequencyHz: r.FrequencyHz, PowerFactor: r.PowerFactor,
-		DCVoltageV: r.DCVoltageV, DCCurrentA: r.DCCurrentA, DCPowerW: r.DCPowerW,
-		TempC: r.TempC, State: r.State, Events: r.Events,
-		Sig: hex.EncodeToString(r.Sig),
-	}
-}
+func NewReadingView(r *reading.Reading) ReadingView { return r.View() }
 
 const timeFormat = "2006-01-02T15:04:05.000Z"
 

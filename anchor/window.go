@@ -625,20 +625,6 @@ func (b *Builder) Pending() int {
 
 func sortWindows(ws []*Window) {
 	slices.SortFunc(ws, func(a, b *Window) int {
-		switch {
-		case a.StartMS != b.StartMS:
-			if a.StartMS < b.StartMS {
-				return -1
-			}
-			return 1
-		case a.Kind != b.Kind:
-			return int(a.Kind) - int(b.Kind)
-		case a.Seq != b.Seq:
-			if a.Seq < b.Seq {
-				return -1
-			}
-			return 1
-		}
-		return 0
+		return compareSpans(a.StartMS, a.Kind, a.Seq, b.StartMS, b.Kind, b.Seq)
 	})
 }
