@@ -154,10 +154,12 @@ func Generate(cfg Config) (*Fleet, error) {
 	// devices within the peer radius share the weather, which areas with
 	// independent weather seeds next to each other would contradict.
 	var centres [][2]float64
-	for a := range cfg.Areas {
-		var lat, lon float64
+	// place draws a point in [lat0, lat0+dLat) × [lon0, lon0+dLon) at least
+	// ~100 km (0.9°) from every earlier centre (giving up after 1000 tries)
+	// and records it as a centre.
+	place := func(lat0, dLat, lon0, dLon float64) (lat, lon float64) {
 		for try := 0; ; try++ {
-			lat, lon = 23+rng.Float64()*20, 102+rng.Float64()*20
+			lat, lon = lat0+rng.Float64()*dLat, lon0+rng.Float64()*dLon
 			ok := true
 			for _, c := range centres {
 				if math.Hypot(lat-c[0], (lon-c[1])*math.Cos(lat*math.Pi/180)) < 0.9 {
@@ -169,6 +171,10 @@ func Generate(cfg Config) (*Fleet, error) {
 			}
 		}
 		centres = append(centres, [2]float64{lat, lon})
+		return lat, lon
+	}
+	for a := range cfg.Areas {
+		lat, lon := place(23, 20, 102, 20)
 		seed := rng.Int64()
 		cloud := 0.1 + 0.7*rng.Float64()
 		for i := range cfg.DevicesPerArea {
@@ -180,20 +186,7 @@ func Generate(cfg Config) (*Fleet, error) {
 	}
 	// Isolated devices: no other device within 100 km.
 	for i := range cfg.Isolated {
-		var lat, lon float64
-		for try := 0; ; try++ {
-			lat, lon = 20+rng.Float64()*26, 98+rng.Float64()*28
-			ok := true
-			for _, c := range centres {
-				if math.Hypot(lat-c[0], (lon-c[1])*math.Cos(lat*math.Pi/180)) < 0.9 {
-					ok = false
-				}
-			}
-			if ok || try > 1000 {
-				break
-			}
-		}
-		centres = append(centres, [2]float64{lat, lon})
+		lat, lon := place(20, 26, 98, 28)
 		d, sc := newDevice(fmt.Sprintf("iso-%02d", i), fmt.Sprintf("iso-%02d", i), lat, lon, rng.Int64(), 0.1+0.7*rng.Float64())
 		add(d, sc)
 	}
