@@ -72,7 +72,7 @@ func (k *kafkaConsumer) Join(ctx context.Context) (map[int]int64, error) {
 				return nil, err
 			}
 			k.log.Warn("joining the consumer group failed; retrying", "err", err)
-			if err := pause(ctx, time.Second); err != nil {
+			if err := sleepCtx(ctx, time.Second); err != nil {
 				return nil, err
 			}
 			continue
@@ -103,7 +103,7 @@ func (k *kafkaConsumer) Join(ctx context.Context) (map[int]int64, error) {
 			}
 			k.log.Warn("assigned only some partitions (a crashed member not yet expired?); rejoining",
 				"generation", gen.ID, "assigned", len(out), "partitions", n)
-			if err := pause(ctx, time.Second); err != nil {
+			if err := sleepCtx(ctx, time.Second); err != nil {
 				return nil, err
 			}
 			continue
@@ -227,16 +227,4 @@ func (k *kafkaConsumer) Close() error {
 	}
 	k.endGeneration()
 	return k.group.Close()
-}
-
-// pause waits for d or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/sunproof/sunproof/internal/atomicfile"
 )
 
 // NonceSource tells the nonce manager the account's next nonce as the node
@@ -170,42 +172,12 @@ func (m *NonceManager) persist() error {
 	return chainWriteFile(m.file, append(b, '\n'), 0o600)
 }
 
-// chainWriteFile writes data to a temporary file next to path, syncs it and
-// renames it over path, then syncs the directory: after a crash path holds
-// either the old or the new content.
+// chainWriteFile replaces path's content durably, creating its directory
+// (0700) if needed: after a crash path holds either the old or the new
+// content.
 func chainWriteFile(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly after the rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.Write(path, data, atomicfile.Options{Perm: perm, Sync: true})
 }

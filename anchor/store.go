@@ -19,6 +19,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sunproof/sunproof/ingest/reading"
+
+	"github.com/sunproof/sunproof/internal/atomicfile"
 )
 
 // Errors of the proof store.
@@ -885,7 +887,7 @@ func removeTemps(dir string) error {
 		return err
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+		if atomicfile.IsTemp(e.Name()) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}
@@ -894,51 +896,17 @@ func removeTemps(dir string) error {
 	return nil
 }
 
-// writeFileAtomic writes data to a temporary file next to path, syncs it
-// and renames it to path; with once it fails if path exists. The caller
-// syncs the directory.
+// writeFileAtomic replaces path's content durably (file and directory
+// fsynced); with once it fails with fs.ErrExist if path exists (writers
+// hold the store lock, so nothing creates path between check and rename).
 func writeFileAtomic(path string, data []byte, once bool) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly after the rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if once {
-		// Writers hold the store lock, so nothing can create path between
-		// this check and the rename.
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s: %w", path, fs.ErrExist)
-		}
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDirs(dir)
+	return atomicfile.Write(path, data, atomicfile.Options{Sync: true, NoReplace: once})
 }
 
 func syncDirs(dirs ...string) error {
 	for _, dir := range dirs {
-		d, err := os.Open(dir)
-		if err != nil {
+		if err := atomicfile.SyncDir(dir); err != nil {
 			return err
-		}
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", dir, err)
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sunproof/sunproof/ingest/agent/queue"
 	"github.com/sunproof/sunproof/ingest/reading"
+	"github.com/sunproof/sunproof/internal/atomicfile"
 )
 
 // lastPath is where the agent keeps the wire form of the last reading it
@@ -18,25 +19,10 @@ func (a *Agent) lastPath() string {
 	return filepath.Join(filepath.Dir(d), filepath.Base(d)+".last")
 }
 
-// saveLast replaces the last-reading file atomically (fsynced when the
-// queue's policy is "always").
+// saveLast replaces the last-reading file atomically (durably when the
+// queue's fsync policy is "always").
 func (a *Agent) saveLast(wire []byte) error {
-	p := a.lastPath()
-	tmp := p + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("save last reading: %w", err)
-	}
-	_, err = f.Write(wire)
-	if err == nil && a.cfg.Queue.Fsync == queue.FsyncAlways {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
+	err := atomicfile.Write(a.lastPath(), wire, atomicfile.Options{Perm: 0o600, Sync: a.cfg.Queue.Fsync == queue.FsyncAlways})
 	if err != nil {
 		return fmt.Errorf("save last reading: %w", err)
 	}

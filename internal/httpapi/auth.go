@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sunproof/sunproof/devices"
+	"github.com/sunproof/sunproof/internal/atomicfile"
 )
 
 // Role is what a token may see.
@@ -199,23 +199,7 @@ func AddToken(path string, entry TokenEntry) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tokens-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, b, atomicfile.Options{Perm: 0o600, Sync: true}); err != nil {
 		return "", err
 	}
 	return tok, nil

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/sunproof/sunproof/internal/atomicfile"
 )
 
 // On-disk format; see doc.go. All integers are little-endian.
@@ -184,14 +186,4 @@ func writeState(dir string, s state) error {
 
 // syncDir fsyncs a directory so that creates, renames and removes in it
 // are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
