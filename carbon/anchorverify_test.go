@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +159,110 @@ func TestAnchorVerifierBuildAndRecompute(t *testing.T) {
 	}
 	if _, err := (&carbon.AnchorVerifier{}).Verify(ctx, in.End.Bundle); err == nil {
 		t.Error("no chain verifies")
+	}
+}
+
+// downChain is a chain whose node does not answer.
+type downChain struct{}
+
+var errDown = errors.New("dial tcp 127.0.0.1:8545: connect: connection refused")
+
+func (downChain) Anchor(context.Context, string, int64) (anchor.AnchorRecord, error) {
+	return anchor.AnchorRecord{}, errDown
+}
+
+func (downChain) DeviceKeys(context.Context, string, string) ([]anchor.DeviceKeyRecord, error) {
+	return nil, errDown
+}
+
+// TestRecomputeProofErrors: a rejected proof is a discrepancy (ErrMismatch,
+// ErrProof, the verifier's step kept); a proof that could not be checked
+// because the chain is down is not (ErrChainUnavailable only); a pinned
+// contract rejects bundles of another contract.
+func TestRecomputeProofErrors(t *testing.T) {
+	ctx := context.Background()
+	m := newAnchoredMonth(t, "inv-a")
+	v := &carbon.AnchorVerifier{Chain: m.chain}
+	in := carbon.DeviceInput{Device: device("inv-a"), Start: m.boundary(t, "inv-a", 0), End: m.boundary(t, "inv-a", len(m.samples)-1), Readings: m.samples}
+	r, err := carbon.Build(ctx, "device", "inv-a", june, []carbon.DeviceInput{in}, carbon.Options{Verifier: v, Now: june.To})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := carbon.RecomputeOptions{Table: carbon.DefaultTable(), Verifier: v}
+
+	var b anchor.Bundle
+	if err := json.Unmarshal(in.End.Bundle, &b); err != nil {
+		t.Fatal(err)
+	}
+	b.Batch.Root[0] ^= 1
+	bad := *r
+	bad.Devices = slices.Clone(r.Devices)
+	bad.Devices[0].End.Bundle, _ = json.Marshal(&b)
+	_, err = carbon.Recompute(ctx, &bad, opt)
+	if !errors.Is(err, carbon.ErrMismatch) || !errors.Is(err, carbon.ErrProof) || errors.Is(err, carbon.ErrChainUnavailable) {
+		t.Errorf("tampered proof: %v; want ErrMismatch and ErrProof", err)
+	}
+	if got, want := anchor.StepOf(err), anchor.StepBatchRoot; got != want {
+		t.Errorf("step %q, want %q", got, want)
+	}
+
+	// Another reading's proof for the boundary: a mismatch (ErrBoundary).
+	bad.Devices[0].End.Bundle = m.boundary(t, "inv-a", len(m.samples)-2).Bundle
+	if _, err := carbon.Recompute(ctx, &bad, opt); !errors.Is(err, carbon.ErrMismatch) || !errors.Is(err, carbon.ErrBoundary) {
+		t.Errorf("proof of another reading: %v; want ErrMismatch and ErrBoundary", err)
+	}
+
+	down := carbon.RecomputeOptions{Table: carbon.DefaultTable(), Verifier: &carbon.AnchorVerifier{Chain: downChain{}}}
+	ver, err := carbon.Recompute(ctx, r, down)
+	if !errors.Is(err, carbon.ErrChainUnavailable) || errors.Is(err, carbon.ErrMismatch) || errors.Is(err, carbon.ErrProof) || !errors.Is(err, errDown) {
+		t.Errorf("chain down: %v; want ErrChainUnavailable only", err)
+	}
+	if ver.ProofsChecked != 0 {
+		t.Errorf("chain down: %d proofs checked", ver.ProofsChecked)
+	}
+	if _, err := carbon.DeviceGeneration(ctx, in, june, carbon.Options{Verifier: &carbon.AnchorVerifier{Chain: downChain{}}}); !errors.Is(err, carbon.ErrChainUnavailable) || errors.Is(err, carbon.ErrProof) {
+		t.Errorf("DeviceGeneration, chain down: %v", err)
+	}
+
+	pinned := &carbon.AnchorVerifier{Chain: m.chain, Contract: strings.ToUpper(avContract[2:])}
+	pinned.Contract = "0x" + pinned.Contract // case does not matter
+	if _, err := pinned.Verify(ctx, in.End.Bundle); err != nil {
+		t.Errorf("pinned to the bundle's contract: %v", err)
+	}
+	other := &carbon.AnchorVerifier{Chain: m.chain, Contract: "0x00000000000000000000000000000000deadbeef"}
+	_, err = carbon.Recompute(ctx, r, carbon.RecomputeOptions{Verifier: other})
+	if !errors.Is(err, carbon.ErrProof) || anchor.StepOf(err) != anchor.StepDeviceKey {
+		t.Errorf("pinned to another contract: %v (step %q), want ErrProof at device_key", err, anchor.StepOf(err))
+	}
+}
+
+// TestDeviceGenerationIsBuild: DeviceGeneration gives the figures of the
+// report's device entry, with the default exclusion policy.
+func TestDeviceGenerationIsBuild(t *testing.T) {
+	r := buildDevice(t)
+	rs := monthOf(5_000_000)
+	in := carbon.DeviceInput{
+		Device: device("inv-1"), Start: boundary("inv-1", rs[0]), End: boundary("inv-1", rs[len(rs)-1]), Readings: rs,
+		Alerts: []anomaly.Alert{
+			alert("inv-1", anomaly.TypeOverPerformance, anomaly.SeverityWarning, day(10, 6), day(11, 19)),
+			alert("inv-1", anomaly.TypeEnergyMismatch, anomaly.SeverityWarning, day(11, 8), day(12, 12)),
+			alert("inv-1", anomaly.TypeCommGap, anomaly.SeverityCritical, day(20, 9), day(20, 15)),
+			alert("inv-1", anomaly.TypeOverCapacity, anomaly.SeverityInfo, day(25, 9), day(25, 15)),
+			alert("inv-1", anomaly.TypeOverCapacity, anomaly.SeverityCritical, day(28, 10), day(28, 12)),
+		},
+	}
+	g, err := carbon.DeviceGeneration(context.Background(), in, june, carbon.Options{Verifier: fakeVerifier{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := r.Devices[0]
+	if g.GrossWh != want.GrossWh || g.ExcludedWh != want.ExcludedWh || g.NetWh != want.NetWh || len(g.Excluded) != len(want.Excluded) {
+		t.Errorf("DeviceGeneration %d/%d/%d Wh in %d spans, Build %d/%d/%d in %d", g.GrossWh, g.ExcludedWh, g.NetWh, len(g.Excluded),
+			want.GrossWh, want.ExcludedWh, want.NetWh, len(want.Excluded))
+	}
+	forged := in
+	forged.End.Bundle = json.RawMessage(strings.Replace(string(in.End.Bundle), "valid", "forged", 1))
+	if _, err := carbon.DeviceGeneration(context.Background(), forged, june, carbon.Options{Verifier: fakeVerifier{}}); !errors.Is(err, carbon.ErrProof) {
+		t.Errorf("forged bundle: %v, want ErrProof", err)
 	}
 }

@@ -39,20 +39,47 @@
 //
 // For each device, the difference of its lifetime energy counter between two
 // boundary readings inside the period — the first and last anchored,
-// signed readings, chosen by the caller from package anchor — minus the
+// signed readings, chosen by the caller from the proof store (`sunproof
+// carbon report` takes the first and last readings of the period that
+// anchor.Store says are anchored and whose bundle it can build) — minus the
 // spans excluded by the Exclusion policy. Each boundary carries its proof
-// bundle (json.RawMessage, package anchor's format, docs/formats/proof.md);
-// a BundleVerifier (implemented over anchor.Verify where both are wired)
-// checks it proves the boundary's seq, time and counter. The default policy
-// excludes, from warning severity up, the spans of over-performance,
-// over-capacity and energy-mismatch alerts (fabricated, impossible or
-// inconsistent output): the counter increments from the last reading at or
-// before each span to the first at or after it, overlapping spans merged.
-// Outages and communication gaps need no exclusion: the counter either did
-// not move or moved with real production. The policy is written into the
-// report. A counter that goes down inside the period makes Build fail
-// (ErrCounterRegression): split the period at the reset, each part with its
-// own anchored boundaries.
+// bundle (json.RawMessage, package anchor's format, docs/formats/proof.md).
+// A BundleVerifier checks that the bundle verifies and proves the
+// boundary's device, seq, time and counter; without one nothing about the
+// boundaries is checked (`sunproof carbon report -verify=false`):
+//
+//   - AnchorVerifier is the BundleVerifier over anchor.Verify and a chain
+//     (DialAnchorVerifier: the node's JSON-RPC URL; `sunproof carbon report`
+//     and `sunproof verify-report -rpc`, `sunproof loans coverage -rpc`,
+//     `sunproof serve -rpc`): the device key is the one registered on chain
+//     and valid at the reading's time, the batch root the one anchored.
+//     Its Contract, if set, pins the anchoring contract (`-contract`); else
+//     each bundle's own contract address is trusted.
+//   - A chain error other than "not found" is a transport failure: the
+//     verifier returns it wrapping ErrChainUnavailable, and Build,
+//     DeviceGeneration and Recompute pass it on without calling the proof
+//     bad (nothing was decided). A rejected bundle wraps ErrProof (with the
+//     verifier's error: anchor.StepOf names the failing step); a bundle of
+//     another reading than the boundary claims, ErrBoundary.
+//
+// The exclusions come from package anomaly's alerts of the device — every
+// stored alert, resolved ones too (the CLI reads anomaly.InfluxStore.All):
+// an excluded span stays excluded after its alert resolves. The default
+// policy excludes, from warning severity up, the spans of
+// over-performance, over-capacity and energy-mismatch alerts (fabricated,
+// impossible or inconsistent output): the counter increments from the last
+// reading at or before each span to the first at or after it, overlapping
+// spans merged. Outages and communication gaps need no exclusion: the
+// counter either did not move or moved with real production. The policy is
+// written into the report. A counter that goes down inside the period
+// makes Build fail (ErrCounterRegression): split the period at the reset,
+// each part with its own anchored boundaries.
+//
+// DeviceGeneration is that computation for one device, exported so that
+// other users of certified generation get the reports' figures: loan
+// monitoring (package loans, `sunproof loans coverage`, GET /v1/loans)
+// calls it per device and month, with the same boundary choice, verifier
+// and alerts.
 //
 // # Numbers
 //
@@ -62,7 +89,10 @@
 // implementations may round a tie differently. Recompute checks every
 // number, the structure, the methodology, the factor row and its selection
 // against a table, and every proof; it reports all discrepancies, each
-// wrapping ErrMismatch.
+// wrapping ErrMismatch (a rejected proof also ErrProof, or ErrBoundary,
+// and the verifier's error). A proof that could not be checked because the
+// chain was unreachable wraps ErrChainUnavailable, not ErrMismatch: the
+// report does not verify, but it is not shown to be wrong either.
 //
 // # Invariants
 //
@@ -72,5 +102,6 @@
 //   - NetWh = GrossWh − ExcludedWh ≥ 0 per device; totals are the sums.
 //   - Every boundary has a bundle: a report without proofs is invalid.
 //
-// Build, Recompute, DecodeReport and Table are safe for concurrent use.
+// Build, DeviceGeneration, Recompute, DecodeReport and Table are safe for
+// concurrent use; so is AnchorVerifier if its ChainReader is (EthReader is).
 package carbon

@@ -187,11 +187,16 @@ type BundleVerifier interface {
 	Verify(ctx context.Context, bundle json.RawMessage) (reading.Reading, error)
 }
 
-// Errors of Build and Recompute.
+// Errors of Build, DeviceGeneration and Recompute.
 var (
 	ErrCounterRegression = errors.New("lifetime counter went down inside the period: split the period at the reset")
 	ErrBoundary          = errors.New("invalid boundary reading")
 	ErrMismatch          = errors.New("report does not recompute")
+	// ErrProof wraps a boundary bundle the verifier rejected (with the
+	// verifier's error: anchor.StepOf still names the failing step). A
+	// verifier that could not reach the chain (ErrChainUnavailable) did not
+	// reject anything: that error is returned without ErrProof.
+	ErrProof = errors.New("boundary proof does not verify")
 )
 
 // Build computes a report for one device (kind "device") or for the
@@ -207,19 +212,7 @@ func Build(ctx context.Context, kind, id string, period Period, in []DeviceInput
 	if !period.To.After(period.From) {
 		return nil, fmt.Errorf("period %s..%s is empty", period.From, period.To)
 	}
-	if opt.Table == nil {
-		opt.Table = DefaultTable()
-	}
-	if len(opt.Policy.Kinds) == 0 {
-		opt.Policy = DefaultPolicy()
-	}
-	if len(opt.Exclusion.Types) == 0 && opt.Exclusion.MinSeverity == 0 {
-		opt.Exclusion = DefaultExclusion()
-	}
-	opt.Exclusion.Description = opt.Exclusion.describe()
-	if opt.Now.IsZero() {
-		opt.Now = time.Now()
-	}
+	opt = opt.withDefaults()
 	region := in[0].Device.GridRegion
 	var capW float64
 	for _, d := range in {
@@ -259,6 +252,44 @@ func Build(ctx context.Context, kind, id string, period Period, in []DeviceInput
 	}
 	r.Totals = totals(r.Devices, sel.Factor.TCO2PerMWh)
 	return r, nil
+}
+
+// withDefaults fills in the default table, policy, exclusion policy (with
+// its description) and clock.
+func (opt Options) withDefaults() Options {
+	if opt.Table == nil {
+		opt.Table = DefaultTable()
+	}
+	if len(opt.Policy.Kinds) == 0 {
+		opt.Policy = DefaultPolicy()
+	}
+	if len(opt.Exclusion.Types) == 0 && opt.Exclusion.MinSeverity == 0 {
+		opt.Exclusion = DefaultExclusion()
+	}
+	opt.Exclusion.Description = opt.Exclusion.describe()
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	return opt
+}
+
+// DeviceGeneration computes one device's certified generation over period
+// exactly as Build does for each device of a report: the boundaries are
+// checked (inside the period, in order, with bundles), verified with
+// opt.Verifier when it is set, the readings between them must not regress,
+// and the spans of in.Alerts that opt.Exclusion (DefaultExclusion if zero)
+// selects are excluded. Other users of certified generation (loan
+// monitoring) call it so that their figures are the reports' figures.
+//
+// Errors wrap ErrBoundary (boundaries invalid, or a bundle proving another
+// reading), ErrProof (a bundle the verifier rejected),
+// ErrChainUnavailable (the verifier could not read the chain: nothing was
+// decided) or ErrCounterRegression.
+func DeviceGeneration(ctx context.Context, in DeviceInput, period Period, opt Options) (DeviceGen, error) {
+	if !period.To.After(period.From) {
+		return DeviceGen{}, fmt.Errorf("period %s..%s is empty", period.From, period.To)
+	}
+	return deviceGen(ctx, in, period, opt.withDefaults())
 }
 
 func methodology(capW float64) Methodology {
@@ -402,8 +433,11 @@ func checkBoundaries(id string, s, e Boundary, p Period) error {
 
 func verifyBoundary(ctx context.Context, v BundleVerifier, id string, b Boundary) error {
 	r, err := v.Verify(ctx, b.Bundle)
+	if errors.Is(err, ErrChainUnavailable) {
+		return fmt.Errorf("boundary seq %d: proof not checked: %w", b.Seq, err)
+	}
 	if err != nil {
-		return fmt.Errorf("boundary seq %d: proof: %w", b.Seq, err)
+		return fmt.Errorf("boundary seq %d: %w: %w", b.Seq, ErrProof, err)
 	}
 	if r.DeviceID != id || r.Seq != b.Seq || r.TimeMS != b.TimeMS || r.EnergyWh != b.EnergyWh {
 		return fmt.Errorf("boundary says %s seq %d at %d ms with %d Wh, its proof is of %s seq %d at %d ms with %d Wh: %w",
@@ -433,8 +467,12 @@ type Verification struct {
 // and net generation per device, totals, MWh conversion, factor, baseline
 // emissions and emission reductions, the methodology for the capacity,
 // and, with options, the factor row against a table and every proof bundle.
-// It returns all discrepancies joined, each wrapping ErrMismatch (or the
-// verifier's error).
+// It returns all discrepancies joined, each wrapping ErrMismatch; a
+// rejected proof also wraps ErrProof and the verifier's error (for
+// anchor.StepOf). A proof the verifier could not check because the chain
+// was unreachable is not a discrepancy: that error wraps
+// ErrChainUnavailable and not ErrMismatch (the report may be fine; try
+// again).
 func Recompute(ctx context.Context, r *Report, opt RecomputeOptions) (Verification, error) {
 	var v Verification
 	var errs []error
@@ -523,9 +561,13 @@ func Recompute(ctx context.Context, r *Report, opt RecomputeOptions) (Verificati
 		}
 		if opt.Verifier != nil {
 			for _, b := range []Boundary{d.Start, d.End} {
-				if err := verifyBoundary(ctx, opt.Verifier, d.DeviceID, b); err != nil {
+				err := verifyBoundary(ctx, opt.Verifier, d.DeviceID, b)
+				switch {
+				case errors.Is(err, ErrChainUnavailable):
 					errs = append(errs, fmt.Errorf("%s: %w", d.DeviceID, err))
-				} else {
+				case err != nil:
+					errs = append(errs, fmt.Errorf("%s: %w: %w", d.DeviceID, ErrMismatch, err))
+				default:
 					v.ProofsChecked++
 				}
 			}

@@ -264,12 +264,15 @@ func TestRecomputeDetectsTampering(t *testing.T) {
 			if err := r.Encode(&buf); err != nil {
 				t.Fatal(err)
 			}
-			got, err := carbon.DecodeReport(&buf)
+			got, dec := carbon.DecodeReport(&buf)
+			err := dec
 			if err == nil {
 				_, err = carbon.Recompute(context.Background(), got, opt)
 			}
 			if err == nil {
 				t.Error("tampered report recomputes")
+			} else if dec == nil && !errors.Is(err, carbon.ErrMismatch) {
+				t.Errorf("%v does not wrap ErrMismatch", err)
 			}
 		})
 	}

@@ -29,9 +29,21 @@
 // Income(month) = certified kWh × (tariff + subsidy), in CNY. Coverage =
 // income / amount due that month (no coverage is computed for a month with
 // nothing due). Certified generation is supplied by the caller per device
-// and month: the lifetime-counter difference between anchored, signed
-// boundary readings (as in package carbon), minus excluded spans. A month
-// whose generation is not (fully) certified is flagged.
+// and month (DeviceMonth, summed by NewMonthGen): the lifetime-counter
+// difference between the first and last anchored, signed readings of the
+// month, minus the spans the exclusion policy takes out — computed by
+// carbon.DeviceGeneration, the code carbon reports use, so a loan's month
+// and a carbon report over the same month certify the same Wh. The
+// boundary proof bundles are verified against the chain when the caller
+// has one (ChainVerified); figures that were not say so.
+//
+// A month is Complete when every device's generation is certified from
+// its first to its last reading of the month. A device that cannot be
+// certified (no anchored boundaries, a proof that does not verify, a
+// counter reset) contributes nothing and its reason is kept (Problems); a
+// device whose first or last readings are not anchored contributes the
+// certified part. Either way the month's figure is a lower bound, and the
+// month is alerted with the reasons.
 //
 // Projection: for months without data, expected generation is the plant's
 // clear-sky energy (anomaly/pvmodel.ExpectedEnergy, 15-minute steps) times a
@@ -54,6 +66,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -204,13 +217,79 @@ func (l *Loan) Devices(devs []devices.Device) []devices.Device {
 	return out
 }
 
+// DeviceMonth is one device's certified generation in one month
+// (carbon.DeviceGeneration over the month).
+type DeviceMonth struct {
+	DeviceID string `json:"device_id"`
+	// Certified is true if the device's boundaries are anchored (and, with
+	// ChainVerified, their proofs verified on chain): NetWh counts.
+	Certified bool `json:"certified"`
+	// ChainVerified: the boundary proof bundles were verified against the
+	// chain, not only found in the local proof store.
+	ChainVerified bool   `json:"chain_verified"`
+	StartSeq      uint64 `json:"start_seq,omitempty"`
+	EndSeq        uint64 `json:"end_seq,omitempty"`
+	StartEnergyWh uint64 `json:"start_energy_wh,omitempty"`
+	EndEnergyWh   uint64 `json:"end_energy_wh,omitempty"`
+	GrossWh       uint64 `json:"gross_wh"`    // end − start counter
+	ExcludedWh    uint64 `json:"excluded_wh"` // spans excluded by the policy
+	NetWh         uint64 `json:"net_wh"`      // gross − excluded: certified generation
+	// Partial: certified, but the boundaries are not the month's first and
+	// last readings (some are not anchored): NetWh is a lower bound.
+	Partial bool `json:"partial,omitempty"`
+	// Problem says why the device is not certified, or why only partly.
+	Problem string `json:"problem,omitempty"`
+}
+
 // MonthGen is a loan's generation in one month, summed over its devices.
 type MonthGen struct {
 	Month       string  `json:"month"`
 	CertifiedWh float64 `json:"certified_wh"`
 	// Complete is false if some device's month is not fully certified
-	// (missing anchored boundaries): the figure is a lower bound.
+	// (see Devices): the figure is a lower bound.
 	Complete bool `json:"complete"`
+	// ChainVerified: the boundary proofs behind CertifiedWh were verified
+	// against the chain.
+	ChainVerified bool          `json:"chain_verified"`
+	ExcludedWh    float64       `json:"excluded_wh"`
+	Devices       []DeviceMonth `json:"devices,omitempty"`
+}
+
+// NewMonthGen sums the devices' certified generation: only certified
+// devices count; the month is Complete if there is at least one device and
+// each is certified over the whole month; ChainVerified says the caller
+// verified the boundary proofs on chain.
+func NewMonthGen(month string, devs []DeviceMonth, chainVerified bool) MonthGen {
+	g := MonthGen{Month: month, Complete: len(devs) > 0, ChainVerified: chainVerified, Devices: devs}
+	for _, d := range devs {
+		if !d.Certified {
+			g.Complete = false
+			continue
+		}
+		if d.Partial {
+			g.Complete = false
+		}
+		g.CertifiedWh += float64(d.NetWh)
+		g.ExcludedWh += float64(d.ExcludedWh)
+	}
+	return g
+}
+
+// Problems lists why the month is not Complete, one line per device.
+func (g *MonthGen) Problems() []string {
+	var out []string
+	if len(g.Devices) == 0 && !g.Complete {
+		out = append(out, "no device: nothing to certify")
+	}
+	for _, d := range g.Devices {
+		switch {
+		case !d.Certified:
+			out = append(out, fmt.Sprintf("%s not certified: %s", d.DeviceID, d.Problem))
+		case d.Partial:
+			out = append(out, fmt.Sprintf("%s partly certified: %s", d.DeviceID, d.Problem))
+		}
+	}
+	return out
 }
 
 // MonthCoverage is one month of a loan.
@@ -223,6 +302,13 @@ type MonthCoverage struct {
 	IncomeCNY   float64 `json:"income_cny"`
 	Coverage    float64 `json:"coverage"` // income / due; NaN-free: 0 when nothing is due
 	BelowTarget bool    `json:"below_target"`
+	// ChainVerified (actual months): the certified figure's boundary proofs
+	// were verified against the chain.
+	ChainVerified bool    `json:"chain_verified"`
+	ExcludedWh    float64 `json:"excluded_wh"`
+	// Problems say why an actual month is not Complete (MonthGen.Problems).
+	Problems []string      `json:"problems,omitempty"`
+	Devices  []DeviceMonth `json:"devices,omitempty"`
 }
 
 // Status is a loan's monitoring result.
@@ -235,6 +321,9 @@ type Status struct {
 	CertifiedWh   float64         `json:"certified_wh"`
 	IncomeCNY     float64         `json:"income_cny"`
 	DueCNY        float64         `json:"due_cny"` // over the months with actual data
+	// ChainVerified: every actual month's figure was verified against the
+	// chain (false when there is no actual month).
+	ChainVerified bool `json:"chain_verified"`
 }
 
 // Input is what Evaluate needs for one loan.
@@ -319,7 +408,7 @@ func Evaluate(in Input) (*Status, error) {
 			ratios = append(ratios, g.CertifiedWh/cs)
 		}
 	}
-	st := &Status{LoanID: l.ID, WeatherFactor: DefaultWeatherFactor}
+	st := &Status{LoanID: l.ID, WeatherFactor: DefaultWeatherFactor, ChainVerified: len(in.Gen) > 0}
 	if len(ratios) > 0 {
 		slices.Sort(ratios)
 		st.WeatherFactor = ratios[(len(ratios)-1)/2] // lower median
@@ -328,7 +417,9 @@ func Evaluate(in Input) (*Status, error) {
 		mc := MonthCoverage{Month: m, DueCNY: l.Due(m)}
 		if g, ok := in.Gen[m]; ok {
 			mc.Actual, mc.Complete, mc.GenWh = true, g.Complete, g.CertifiedWh
+			mc.ChainVerified, mc.ExcludedWh, mc.Problems, mc.Devices = g.ChainVerified, g.ExcludedWh, g.Problems(), g.Devices
 			st.CertifiedWh += g.CertifiedWh
+			st.ChainVerified = st.ChainVerified && g.ChainVerified
 		} else {
 			mc.GenWh = clear[m] * st.WeatherFactor
 		}
@@ -349,7 +440,11 @@ func Evaluate(in Input) (*Status, error) {
 			st.Alerts = append(st.Alerts, fmt.Sprintf("%s %s %.2f below %.2f (income %.2f CNY, due %.2f CNY)", m, kind, mc.Coverage, l.minCoverage(), mc.IncomeCNY, mc.DueCNY))
 		}
 		if mc.Actual && !mc.Complete {
-			st.Alerts = append(st.Alerts, fmt.Sprintf("%s generation not fully certified: coverage is a lower bound", m))
+			why := ""
+			if len(mc.Problems) > 0 {
+				why = " (" + strings.Join(mc.Problems, "; ") + ")"
+			}
+			st.Alerts = append(st.Alerts, fmt.Sprintf("%s generation not fully certified: coverage is a lower bound%s", m, why))
 		}
 		st.Months = append(st.Months, mc)
 	}
@@ -377,13 +472,16 @@ type Portfolio struct {
 	DueCNY      float64  `json:"due_cny"`
 	Coverage    float64  `json:"coverage"` // income / due over the months with data
 	Alerted     []string `json:"alerted,omitempty"`
+	// ChainVerified: every loan's figures were verified against the chain.
+	ChainVerified bool `json:"chain_verified"`
 }
 
 // Summarize returns the portfolio totals of statuses.
 func Summarize(sts []*Status) Portfolio {
-	var p Portfolio
+	p := Portfolio{ChainVerified: len(sts) > 0}
 	for _, s := range sts {
 		p.Loans++
+		p.ChainVerified = p.ChainVerified && s.ChainVerified
 		p.CertifiedWh += s.CertifiedWh
 		p.IncomeCNY += s.IncomeCNY
 		p.DueCNY += s.DueCNY

@@ -168,3 +168,63 @@ func TestSummarize(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 }
+
+// TestNewMonthGen: only certified devices count; a month is Complete only
+// if every device is certified over the whole month; the reasons travel to
+// the month's coverage and its alert.
+func TestNewMonthGen(t *testing.T) {
+	ok := DeviceMonth{DeviceID: "a", Certified: true, ChainVerified: true, GrossWh: 10_000, ExcludedWh: 1_000, NetWh: 9_000}
+	partial := DeviceMonth{DeviceID: "b", Certified: true, ChainVerified: true, GrossWh: 5_000, NetWh: 5_000, Partial: true, Problem: "3 readings outside"}
+	none := DeviceMonth{DeviceID: "c", Problem: "fewer than two anchored, signed readings in the period (0 readings)"}
+	tests := []struct {
+		desc         string
+		devs         []DeviceMonth
+		verified     bool
+		wantWh       float64
+		wantExcluded float64
+		wantComplete bool
+		wantProblems []string
+	}{
+		{"all certified", []DeviceMonth{ok}, true, 9_000, 1_000, true, nil},
+		{"partial device: lower bound", []DeviceMonth{ok, partial}, true, 14_000, 1_000, false, []string{"b partly certified: 3 readings outside"}},
+		{"uncertified device adds nothing", []DeviceMonth{ok, none}, false, 9_000, 1_000, false, []string{"c not certified: fewer than two anchored"}},
+		{"no device", nil, true, 0, 0, false, []string{"no device"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			g := NewMonthGen("2024-06", tc.devs, tc.verified)
+			if g.CertifiedWh != tc.wantWh || g.ExcludedWh != tc.wantExcluded || g.Complete != tc.wantComplete || g.ChainVerified != tc.verified {
+				t.Errorf("got %g Wh (excluded %g) complete %t verified %t, want %g (%g) %t %t", g.CertifiedWh, g.ExcludedWh, g.Complete, g.ChainVerified,
+					tc.wantWh, tc.wantExcluded, tc.wantComplete, tc.verified)
+			}
+			ps := g.Problems()
+			if len(ps) != len(tc.wantProblems) {
+				t.Fatalf("problems %q, want %q", ps, tc.wantProblems)
+			}
+			for i := range ps {
+				if !strings.HasPrefix(ps[i], tc.wantProblems[i]) {
+					t.Errorf("problem %q, want %q…", ps[i], tc.wantProblems[i])
+				}
+			}
+
+			b, _ := Decode(strings.NewReader(book))
+			l, _ := b.Loan("L2")
+			st, err := Evaluate(Input{Loan: l, Devices: []devices.Device{{ID: "a", KWp: 5, Lat: 31.8, Lon: 117.2, TiltDeg: 25, AzimuthDeg: 180}},
+				Gen: map[string]MonthGen{"2024-06": g}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := st.Months[0]
+			if m.GenWh != tc.wantWh || m.Complete != tc.wantComplete || m.ChainVerified != tc.verified || len(m.Problems) != len(ps) || st.ChainVerified != tc.verified {
+				t.Errorf("coverage %+v, status chain-verified %t", m, st.ChainVerified)
+			}
+			alerted := strings.Contains(strings.Join(st.Alerts, "\n"), "2024-06 generation not fully certified: coverage is a lower bound (")
+			if alerted == tc.wantComplete {
+				t.Errorf("alerts %q", st.Alerts)
+			}
+			if p := Summarize([]*Status{st}); p.ChainVerified != tc.verified {
+				t.Errorf("portfolio chain-verified %t", p.ChainVerified)
+			}
+		})
+	}
+}

@@ -45,11 +45,15 @@ type dailyGen struct {
 	Wh  uint64
 }
 
+// errNoBoundary: a device has fewer than two anchored, signed readings in
+// the period, so no certified generation can be measured.
+var errNoBoundary = errors.New("fewer than two anchored, signed readings in the period")
+
 // pickBoundary returns the index of the first (dir > 0) or last (dir < 0)
 // sample that is anchored and whose proof bundle the store can build (the
 // bundle carries the device's signature and the key that verifies it), and
-// that bundle.
-func pickBoundary(ctx context.Context, ps proofSource, id string, ss []anomaly.Sample, dir int) (int, *anchor.Bundle, error) {
+// that bundle; ok is false if there is none.
+func pickBoundary(ctx context.Context, ps proofSource, id string, ss []anomaly.Sample, dir int) (int, *anchor.Bundle, bool, error) {
 	i, end := 0, len(ss)
 	if dir < 0 {
 		i, end = len(ss)-1, -1
@@ -60,7 +64,7 @@ func pickBoundary(ctx context.Context, ps proofSource, id string, ss []anomaly.S
 		}
 		ok, err := ps.Anchored(id, ss[i].Seq)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, false, err
 		}
 		if !ok {
 			continue
@@ -70,11 +74,11 @@ func pickBoundary(ctx context.Context, ps proofSource, id string, ss []anomaly.S
 			continue
 		}
 		if err != nil {
-			return 0, nil, fmt.Errorf("proof of %s/%d: %w", id, ss[i].Seq, err)
+			return 0, nil, false, fmt.Errorf("proof of %s/%d: %w", id, ss[i].Seq, err)
 		}
-		return i, b, nil
+		return i, b, true, nil
 	}
-	return 0, nil, fmt.Errorf("%s: no anchored, signed reading in the period", id)
+	return 0, nil, false, nil
 }
 
 func boundaryOf(s anomaly.Sample, b *anchor.Bundle) (carbon.Boundary, error) {
@@ -83,6 +87,61 @@ func boundaryOf(s anomaly.Sample, b *anchor.Bundle) (carbon.Boundary, error) {
 		return carbon.Boundary{}, err
 	}
 	return carbon.Boundary{Seq: s.Seq, TimeMS: s.T.UnixMilli(), EnergyWh: s.EnergyWh, Bundle: raw}, nil
+}
+
+// certifiedInput is one device's carbon.DeviceInput over a period, as both
+// carbon reports and loan months use it: of the device's samples in
+// [period.From, period.To), sorted by (seq, time), the first and the last
+// anchored, signed readings are the boundaries, with their proof bundles;
+// the readings between them and the device's alerts go with them.
+// Unanchored counts the samples (with a seq) outside the boundaries: their
+// increments are not certified. It wraps errNoBoundary if there are not
+// two anchored readings.
+type certifiedInput struct {
+	carbon.DeviceInput
+	Unanchored int
+}
+
+func deviceInput(ctx context.Context, ps proofSource, dev devices.Device, samples []anomaly.Sample, period carbon.Period, alerts []anomaly.Alert) (certifiedInput, error) {
+	var ss []anomaly.Sample
+	for _, x := range samples {
+		if !x.T.Before(period.From) && x.T.Before(period.To) {
+			ss = append(ss, x)
+		}
+	}
+	slices.SortFunc(ss, func(a, b anomaly.Sample) int { return cmp.Or(cmp.Compare(a.Seq, b.Seq), a.T.Compare(b.T)) })
+	id := dev.ID
+	si, sb, ok, err := pickBoundary(ctx, ps, id, ss, +1)
+	if err != nil || !ok {
+		return certifiedInput{}, cmp.Or(err, fmt.Errorf("%s: %w (%d readings)", id, errNoBoundary, len(ss)))
+	}
+	ei, eb, _, err := pickBoundary(ctx, ps, id, ss, -1)
+	if err != nil {
+		return certifiedInput{}, err
+	}
+	if ei <= si {
+		return certifiedInput{}, fmt.Errorf("%s: %w (%d readings, one anchored)", id, errNoBoundary, len(ss))
+	}
+	start, err := boundaryOf(ss[si], sb)
+	if err != nil {
+		return certifiedInput{}, err
+	}
+	end, err := boundaryOf(ss[ei], eb)
+	if err != nil {
+		return certifiedInput{}, err
+	}
+	in := certifiedInput{DeviceInput: carbon.DeviceInput{Device: dev, Start: start, End: end, Readings: ss[si : ei+1]}}
+	for _, a := range alerts {
+		if a.DeviceID == id {
+			in.Alerts = append(in.Alerts, a)
+		}
+	}
+	for k, x := range ss {
+		if x.Seq != 0 && (k < si || k > ei) {
+			in.Unanchored++
+		}
+	}
+	return in, nil
 }
 
 // buildCarbonReport loads the devices' readings in the period, picks the
@@ -97,47 +156,18 @@ func buildCarbonReport(ctx context.Context, in reportInput) (*carbon.Report, []d
 	var inputs []carbon.DeviceInput
 	days := map[int64]uint64{}
 	for _, s := range series {
-		var ss []anomaly.Sample
-		for _, x := range s.Samples {
-			if !x.T.Before(in.Period.From) && x.T.Before(in.Period.To) {
-				ss = append(ss, x)
-			}
-		}
-		slices.SortFunc(ss, func(a, b anomaly.Sample) int { return cmp.Or(cmp.Compare(a.Seq, b.Seq), a.T.Compare(b.T)) })
-		id := s.Device.ID
-		si, sb, err := pickBoundary(ctx, in.Proofs, id, ss, +1)
+		ci, err := deviceInput(ctx, in.Proofs, s.Device, s.Samples, in.Period, in.Alerts)
 		if err != nil {
 			return nil, nil, err
 		}
-		ei, eb, err := pickBoundary(ctx, in.Proofs, id, ss, -1)
-		if err != nil {
-			return nil, nil, err
-		}
-		if ei <= si {
-			return nil, nil, fmt.Errorf("%s: fewer than two anchored readings in the period", id)
-		}
-		start, err := boundaryOf(ss[si], sb)
-		if err != nil {
-			return nil, nil, err
-		}
-		end, err := boundaryOf(ss[ei], eb)
-		if err != nil {
-			return nil, nil, err
-		}
-		var alerts []anomaly.Alert
-		for _, a := range in.Alerts {
-			if a.DeviceID == id {
-				alerts = append(alerts, a)
-			}
-		}
-		rs := ss[si : ei+1]
+		rs := ci.Readings
 		for k := 1; k < len(rs); k++ {
 			if rs[k].EnergyWh >= rs[k-1].EnergyWh {
 				d := dayStart(rs[k].T, in.Period.From.Location())
 				days[d.Unix()] += rs[k].EnergyWh - rs[k-1].EnergyWh
 			}
 		}
-		inputs = append(inputs, carbon.DeviceInput{Device: s.Device, Start: start, End: end, Readings: rs, Alerts: alerts})
+		inputs = append(inputs, ci.DeviceInput)
 	}
 	r, err := carbon.Build(ctx, in.Kind, in.ID, in.Period, inputs, in.Options)
 	if err != nil {
@@ -214,6 +244,7 @@ func runCarbon(args []string) error {
 	verify := fs.Bool("verify", true, "verify every boundary proof against the chain (-rpc) while building")
 	var kf keyFlags
 	kf.register(fs)
+	fs.Lookup("contract").Usage = "the anchoring contract trusted for -verify and -keys chain (default: from -deployment, if that file exists; else each bundle's own)"
 	_ = fs.Parse(args[1:])
 	if (*dev == "") == (*site == "") || *from == "" || *to == "" {
 		fs.Usage()
@@ -285,6 +316,9 @@ func runCarbon(args []string) error {
 			return err
 		}
 		defer vdone()
+		if v.Contract, err = trustedContract(&kf.chain); err != nil {
+			return err
+		}
 		in.Options.Verifier = v
 	}
 	r, daily, err := buildCarbonReport(ctx, in)

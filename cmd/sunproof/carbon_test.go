@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -67,10 +68,13 @@ func (m memLoader) Load(_ context.Context, devs []devices.Device, from, to time.
 	return out, anomaly.LoadStats{}, nil
 }
 
-// carbonWorld: two devices of one site, hourly readings over June 2024
-// (CST), signed and anchored except each device's first 5 and last 3
-// hours, on a fake chain.
-func carbonWorld(t *testing.T) (reportInput, *anchorfake.Chain) {
+// signedMonth: n devices of site ct-site with hourly readings over June
+// 2024 (CST), 1500 (+100 per device) Wh an hour from 08:00 to 18:00, all
+// signed; edit, if set, may change a sample before it is signed. The
+// readings for which anchored(device, hour, hours) holds are committed to
+// daily windows of one batch, anchored on a fake chain where every
+// device's key is registered.
+func signedMonth(t *testing.T, n int, anchored func(dev, h, hours int) bool, edit func(dev, h int, s *anomaly.Sample)) (memLoader, *memProofs, *anchorfake.Chain, []devices.Device) {
 	t.Helper()
 	cstz := time.FixedZone("CST", 8*3600)
 	from := time.Date(2024, 6, 1, 0, 0, 0, 0, cstz)
@@ -81,7 +85,7 @@ func carbonWorld(t *testing.T) (reportInput, *anchorfake.Chain) {
 	var devs []devices.Device
 	var cs []anchor.Commitment
 	byWindow := map[int64][][]byte{}
-	for n := range 2 {
+	for n := range n {
 		d := devices.Device{ID: fmt.Sprintf("ct-%d", n), SiteID: "ct-site", KWp: 5, ACRatingW: 4600, GridRegion: "CN-East", Lat: 31.8, Lon: 117.2, Status: devices.StatusActive}
 		devs = append(devs, d)
 		seed := sha256.Sum256([]byte(d.ID))
@@ -97,11 +101,14 @@ func carbonWorld(t *testing.T) (reportInput, *anchorfake.Chain) {
 				e += uint64(1500 + 100*n)
 			}
 			smp := anomaly.Sample{T: tm, ACPowerW: 1500, EnergyWh: e, Seq: uint64(100 + h)}
+			if edit != nil {
+				edit(n, h, &smp)
+			}
 			s.Samples = append(s.Samples, smp)
-			if h < 5 || h >= hours-3 {
+			if !anchored(n, h, hours) {
 				continue
 			}
-			r := reading.Reading{DeviceID: d.ID, SiteID: d.SiteID, Seq: smp.Seq, TimeMS: tm.UnixMilli(), Measurement: reading.Measurement{ACPowerW: 1500, EnergyWh: e, State: reading.StateMPPT}}
+			r := reading.Reading{DeviceID: d.ID, SiteID: d.SiteID, Seq: smp.Seq, TimeMS: smp.T.UnixMilli(), Measurement: reading.Measurement{ACPowerW: 1500, EnergyWh: smp.EnergyWh, State: reading.StateMPPT}}
 			if err := r.Sign(priv); err != nil {
 				t.Fatal(err)
 			}
@@ -122,13 +129,27 @@ func carbonWorld(t *testing.T) (reportInput, *anchorfake.Chain) {
 			mp.windows[r.Key()] = w
 		}
 	}
-	var err error
-	if mp.batch, err = anchor.NewBatch(from.UnixMilli(), to.UnixMilli(), cs); err != nil {
-		t.Fatal(err)
+	if len(cs) > 0 {
+		var err error
+		if mp.batch, err = anchor.NewBatch(from.UnixMilli(), to.UnixMilli(), cs); err != nil {
+			t.Fatal(err)
+		}
+		rec := mp.batch.Record()
+		rec.TxHash, rec.BlockNumber = ctTx, 9
+		chain.AddAnchor(rec)
 	}
-	rec := mp.batch.Record()
-	rec.TxHash, rec.BlockNumber = ctTx, 9
-	chain.AddAnchor(rec)
+	return series, mp, chain, devs
+}
+
+// carbonWorld: two devices of one site, hourly readings over June 2024
+// (CST), signed and anchored except each device's first 5 and last 3
+// hours, on a fake chain; ct-1 has a resolved over-performance alert on
+// 11 June 09:00–15:00.
+func carbonWorld(t *testing.T) (reportInput, *anchorfake.Chain) {
+	t.Helper()
+	series, mp, chain, devs := signedMonth(t, 2, func(_, h, hours int) bool { return h >= 5 && h < hours-3 }, nil)
+	from := time.Date(2024, 6, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	to := from.AddDate(0, 1, 0)
 	alerts := []anomaly.Alert{{ID: "ct-1/over_performance/x", DeviceID: "ct-1", Type: anomaly.TypeOverPerformance, Severity: anomaly.SeverityWarning,
 		State: anomaly.StateResolved, Span: anomaly.Span{From: from.AddDate(0, 0, 10).Add(9 * time.Hour), To: from.AddDate(0, 0, 10).Add(15 * time.Hour)}}}
 	return reportInput{Kind: "site", ID: "ct-site", Period: carbon.Period{From: from, To: to}, Devices: devs, Loader: series,
@@ -228,7 +249,32 @@ func dev(m map[string]any, i int) map[string]any { return m["devices"].([]any)[i
 func TestCarbonReportNeedsAnchoredReadings(t *testing.T) {
 	in, _ := carbonWorld(t)
 	in.Proofs = &memProofs{windows: map[reading.Key]*anchor.Window{}}
-	if _, _, err := buildCarbonReport(context.Background(), in); err == nil || !strings.Contains(err.Error(), "no anchored") {
+	if _, _, err := buildCarbonReport(context.Background(), in); !errors.Is(err, errNoBoundary) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestVerifyReportChainDown: a chain that cannot be read leaves the proofs
+// unchecked: the report does not verify, and each line says NOT CHECKED
+// rather than blaming the report.
+func TestVerifyReportChainDown(t *testing.T) {
+	ctx := context.Background()
+	in, _ := carbonWorld(t)
+	r, _, err := buildCarbonReport(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if verifyReport(ctx, r, carbon.DefaultTable(), &carbon.AnchorVerifier{Chain: downChain{}}, &out) {
+		t.Fatal("verifies without a chain")
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "FAIL (NOT CHECKED) ") {
+			t.Errorf("line %q", l)
+		}
+	}
+	if len(lines) != 4 {
+		t.Errorf("%d lines, want one per boundary (4):\n%s", len(lines), out.String())
 	}
 }

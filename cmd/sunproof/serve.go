@@ -16,6 +16,7 @@ import (
 
 	"github.com/sunproof/sunproof/anchor"
 	"github.com/sunproof/sunproof/anomaly"
+	"github.com/sunproof/sunproof/carbon"
 	"github.com/sunproof/sunproof/devices"
 	"github.com/sunproof/sunproof/internal/httpapi"
 	"github.com/sunproof/sunproof/internal/proofhttp"
@@ -83,9 +84,9 @@ func runServe(args []string) error {
 	})
 	cfg := httpapi.Config{Devices: devs, Tokens: tokens, Logger: log,
 		Carbon: reportDir{*reports}, Reports: reportChecker{}}
+	var store *anchor.Store
 	if _, err := os.Stat(*storeDir); err == nil {
-		store, err := anchor.OpenStore(*storeDir, anchor.StoreOptions{ReadOnly: true, Keys: keys, Logger: log})
-		if err != nil {
+		if store, err = anchor.OpenStore(*storeDir, anchor.StoreOptions{ReadOnly: true, Keys: keys, Logger: log}); err != nil {
 			return err
 		}
 		cfg.Anchors, cfg.Proofs = store, proofhttp.Handler(store, log)
@@ -104,31 +105,40 @@ func runServe(args []string) error {
 		return err
 	}
 	cfg.Alerts = httpapi.AlertFunc(alerts.All)
-	if book, err := loans.Load(*loanFile); err == nil {
-		src, err := anomaly.NewSource(ac, nil)
-		if err != nil {
-			return err
-		}
-		idx, err := openProofIndex(*storeDir, false, log)
-		if err != nil {
-			return err
-		}
-		if idx != nil {
-			cfg.Loans = &serveLoans{book: book, devs: devs, src: src, idx: idx, alerts: alerts, ttl: 5 * time.Minute}
-		}
-	} else {
-		log.Warn("no loan book: /v1/loans answers 503", "file", *loanFile, "err", err)
-	}
 	if cf.rpc != "" {
 		rc := anchor.DefaultEthReaderConfig()
 		rc.RPCURL = cf.rpc
 		eth, err := anchor.DialEthReader(ctx, rc)
 		if err != nil {
-			log.Warn("chain unreachable: POST /v1/verify checks offline only", "rpc", cf.rpc, "err", err)
+			log.Warn("chain unreachable: POST /v1/verify checks offline only, loan figures are not chain-verified", "rpc", cf.rpc, "err", err)
 		} else {
 			defer eth.Close()
 			cfg.Chain = eth
 		}
+	}
+	// Loans: certified generation as in carbon reports, over the proof
+	// store (with device keys, for the boundary bundles), verified against
+	// the chain when there is one.
+	if book, err := loans.Load(*loanFile); err != nil {
+		log.Warn("no loan book: /v1/loans answers 503", "file", *loanFile, "err", err)
+	} else if store == nil {
+		log.Warn("no proof store: /v1/loans answers 503 (certified generation is between anchored readings)", "store", *storeDir)
+	} else {
+		src, err := anomaly.NewSource(ac, nil)
+		if err != nil {
+			return err
+		}
+		sl := &serveLoans{book: book, devs: devs, src: src, proofs: store, alerts: alerts, ttl: 5 * time.Minute}
+		if cfg.Chain != nil {
+			contract, err := trustedContract(&cf)
+			if err != nil {
+				return err
+			}
+			sl.verifier = &carbon.AnchorVerifier{Chain: cfg.Chain, Contract: contract}
+		} else {
+			log.Warn("no chain: loan figures are NOT chain-verified (chain_verified false in /v1/loans)")
+		}
+		cfg.Loans = sl
 	}
 	api, err := httpapi.NewServer(cfg)
 	if err != nil {

@@ -9,12 +9,16 @@ import (
 	"os"
 	"strings"
 
+	ethcommon "github.com/ethereum/go-ethereum/common"
+
 	"github.com/sunproof/sunproof/carbon"
 	"github.com/sunproof/sunproof/internal/service"
 )
 
 // verifyReport recomputes r and verifies its proofs; it writes one line
-// per failing check (or one OK line) and reports whether all passed.
+// per failing check (or one OK line) and reports whether all passed. A
+// proof that could not be checked (chain unreachable) is a failing line
+// too: "NOT CHECKED" rather than a verdict on the report.
 func verifyReport(ctx context.Context, r *carbon.Report, table *carbon.Table, v carbon.BundleVerifier, w io.Writer) bool {
 	ver, err := carbon.Recompute(ctx, r, carbon.RecomputeOptions{Table: table, Verifier: v})
 	if err == nil {
@@ -23,7 +27,11 @@ func verifyReport(ctx context.Context, r *carbon.Report, table *carbon.Table, v 
 		return true
 	}
 	for _, e := range flatten(err) {
-		fmt.Fprintf(w, "FAIL %s\n", strings.ReplaceAll(e.Error(), "\n", " "))
+		verdict := "FAIL"
+		if errors.Is(e, carbon.ErrChainUnavailable) {
+			verdict = "FAIL (NOT CHECKED)"
+		}
+		fmt.Fprintf(w, "%s %s\n", verdict, strings.ReplaceAll(e.Error(), "\n", " "))
 	}
 	return false
 }
@@ -46,11 +54,12 @@ var errVerifyFailed = errors.New("report does not verify")
 func runVerifyReport(args []string) error {
 	fs := flag.NewFlagSet("verify-report", flag.ExitOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: sunproof verify-report REPORT --rpc URL\n\nRecomputes every number of a carbon report and verifies every proof bundle against the\nchain. Exit 0 if all hold; else exit 1 with one line per failing check.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: sunproof verify-report REPORT --rpc URL [--contract ADDR]\n\nRecomputes every number of a carbon report and verifies every proof bundle against the\nchain. Exit 0 if all hold; else exit 1 with one line per failing check (FAIL (NOT CHECKED):\nthe chain could not be read).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	rpc := fs.String("rpc", env("SUNPROOF_ETH_RPC", "http://127.0.0.1:8545"), "chain JSON-RPC URL (env SUNPROOF_ETH_RPC)")
 	factors := fs.String("factors", "", "YAML file adding or overriding emission factors")
+	contract := fs.String("contract", "", "the anchoring contract you trust; without it each bundle's own contract address is used")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -58,6 +67,9 @@ func runVerifyReport(args []string) error {
 	if len(pos) != 1 {
 		fs.Usage()
 		os.Exit(2)
+	}
+	if *contract != "" && !ethcommon.IsHexAddress(*contract) {
+		return fmt.Errorf("--contract %q is not an address", *contract)
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
@@ -80,6 +92,7 @@ func runVerifyReport(args []string) error {
 		return err
 	}
 	defer done()
+	v.Contract = *contract
 	if !verifyReport(ctx, r, table, v, os.Stdout) {
 		return errVerifyFailed
 	}

@@ -136,9 +136,16 @@ type Loan struct {
 	SubsidyCNYPerKWh  float64     `json:"subsidy_cny_per_kwh"`
 	CoverageThreshold float64     `json:"coverage_threshold"` // alert when a month's coverage is below
 	Months            []LoanMonth `json:"months"`             // oldest first
+	// ChainVerified: every measured month's certified figure comes from
+	// boundary proofs verified against the chain (false if the server has
+	// no chain, or no month is measured).
+	ChainVerified bool `json:"chain_verified"`
 }
 
-// LoanMonth is one month of a loan.
+// LoanMonth is one month of a loan. Certified generation is computed as in
+// carbon reports: the counter difference between the month's first and
+// last anchored, signed readings, minus the spans the exclusion policy
+// takes out.
 type LoanMonth struct {
 	Month        string  `json:"month"` // YYYY-MM
 	CertifiedKWh float64 `json:"certified_kwh"`
@@ -146,6 +153,16 @@ type LoanMonth struct {
 	DueCNY       float64 `json:"due_cny"`
 	Coverage     float64 `json:"coverage"`  // income / due
 	Projected    bool    `json:"projected"` // from expected generation, not measured
+	// Complete (measured months): every device's generation is certified
+	// over the whole month; else CertifiedKWh is a lower bound and
+	// Problems say why.
+	Complete bool `json:"complete"`
+	// ChainVerified (measured months): the boundary proofs were verified
+	// against the chain, not only found in the proof store.
+	ChainVerified bool    `json:"chain_verified"`
+	ExcludedKWh   float64 `json:"excluded_kwh"` // taken out by the exclusion policy
+	// Problems: one line per device not (fully) certified; never null.
+	Problems []string `json:"problems"`
 }
 
 // LoanSource lists loans.

@@ -902,6 +902,13 @@ func (s *Server) Loans(ctx context.Context, p *Principal) ([]LoanView, error) {
 		}
 		if v.Months == nil {
 			v.Months = []LoanMonth{}
+		} else {
+			v.Months = slices.Clone(v.Months)
+		}
+		for i := range v.Months {
+			if v.Months[i].Problems == nil {
+				v.Months[i].Problems = []string{}
+			}
 		}
 		for _, id := range l.DeviceIDs {
 			v.OpenAlerts += open[id]
