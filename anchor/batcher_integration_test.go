@@ -27,12 +27,12 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sunproof/sunproof/anchor"
+	"github.com/sunproof/sunproof/anchor/anchortest"
 	"github.com/sunproof/sunproof/contracts/sunproofanchor"
 	"github.com/sunproof/sunproof/ingest/reading"
 	"github.com/sunproof/sunproof/internal/kafkatopic"
@@ -67,77 +67,6 @@ var itKeys = anchor.KeySourceFunc(func(_ context.Context, id string) ([]ed25519.
 	return []ed25519.PublicKey{itDeviceKey(id).Public().(ed25519.PublicKey)}, nil
 })
 
-// fundMu serialises transfers from the geth dev key within this process.
-var fundMu sync.Mutex
-
-// fund sends 100 ETH from the geth dev key to addr (retrying: other tests
-// may use the dev key at the same time) and waits for it.
-func fund(t testing.TB, ctx context.Context, c *ethclient.Client, addr common.Address) {
-	t.Helper()
-	fundMu.Lock()
-	defer fundMu.Unlock()
-	dev, err := crypto.HexToECDSA(anchor.GethDevKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	from := crypto.PubkeyToAddress(dev.PublicKey)
-	id, err := c.ChainID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	value := new(big.Int).Mul(big.NewInt(100), big.NewInt(1e18))
-	var lastErr error
-	for attempt := range 10 {
-		if attempt > 0 {
-			time.Sleep(500 * time.Millisecond)
-		}
-		nonce, err := c.PendingNonceAt(ctx, from)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		head, err := c.HeaderByNumber(ctx, nil)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		tip := big.NewInt(2e9)
-		feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
-		tx, err := types.SignTx(types.NewTx(&types.DynamicFeeTx{
-			ChainID: id, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21000, To: &addr, Value: value,
-		}), types.LatestSignerForChainID(id), dev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.SendTransaction(ctx, tx); err != nil {
-			lastErr = err
-			continue
-		}
-		for {
-			r, err := c.TransactionReceipt(ctx, tx.Hash())
-			if err == nil {
-				if r.Status != types.ReceiptStatusSuccessful {
-					t.Fatalf("funding transaction failed")
-				}
-				return
-			}
-			if ctx.Err() != nil {
-				t.Fatal(ctx.Err())
-			}
-			time.Sleep(100 * time.Millisecond)
-			// A transaction replaced by a concurrent sender of the dev key
-			// never gets a receipt: send again.
-			if n, err := c.NonceAt(ctx, from, nil); err == nil && n > nonce {
-				if b, err := c.BalanceAt(ctx, addr, nil); err == nil && b.Sign() > 0 {
-					return
-				}
-				break
-			}
-		}
-	}
-	t.Fatalf("fund %s: %v", addr.Hex(), lastErr)
-}
-
 func newITEnv(t testing.TB, ndev, partitions int) *itEnv {
 	t.Helper()
 	stack := teststack.Require(t, teststack.Kafka, teststack.Eth)
@@ -152,7 +81,7 @@ func newITEnv(t testing.TB, ndev, partitions int) *itEnv {
 	if e.key, err = crypto.GenerateKey(); err != nil {
 		t.Fatal(err)
 	}
-	fund(t, ctx, e.client, crypto.PubkeyToAddress(e.key.PublicKey))
+	anchortest.Fund(t, ctx, e.client, crypto.PubkeyToAddress(e.key.PublicKey))
 	dir := t.TempDir()
 	e.passFile = filepath.Join(dir, "password")
 	if err := os.WriteFile(e.passFile, []byte("it-"+e.run+"\n"), 0o600); err != nil {

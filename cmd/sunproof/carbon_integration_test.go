@@ -15,7 +15,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,12 +29,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sunproof/sunproof/anchor"
+	"github.com/sunproof/sunproof/anchor/anchortest"
 	"github.com/sunproof/sunproof/anomaly"
 	"github.com/sunproof/sunproof/carbon"
 	"github.com/sunproof/sunproof/devices"
@@ -75,66 +74,6 @@ func ciKey(id string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed[:])
 }
 
-// ciFund sends 100 ETH from the geth dev key to key's address, retrying
-// (other tests may use the dev key at the same time), and waits for it.
-func ciFund(t *testing.T, ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey) {
-	t.Helper()
-	dev, err := crypto.HexToECDSA(anchor.GethDevKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	from, to := crypto.PubkeyToAddress(dev.PublicKey), crypto.PubkeyToAddress(key.PublicKey)
-	id, err := c.ChainID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	value := new(big.Int).Mul(big.NewInt(100), big.NewInt(1e18))
-	var lastErr error
-	for attempt := range 20 {
-		if attempt > 0 {
-			time.Sleep(500 * time.Millisecond)
-		}
-		if b, err := c.BalanceAt(ctx, to, nil); err == nil && b.Sign() > 0 {
-			return
-		}
-		nonce, err := c.PendingNonceAt(ctx, from)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		head, err := c.HeaderByNumber(ctx, nil)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		tip := big.NewInt(2e9)
-		tx, err := types.SignTx(types.NewTx(&types.DynamicFeeTx{ChainID: id, Nonce: nonce, GasTipCap: tip,
-			GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip), Gas: 21000, To: &to, Value: value,
-		}), types.LatestSignerForChainID(id), dev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.SendTransaction(ctx, tx); err != nil {
-			lastErr = err
-			continue
-		}
-		// Wait for this transaction, or for the nonce to move on (a
-		// concurrent sender replaced it: the balance check above decides).
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if r, err := c.TransactionReceipt(ctx, tx.Hash()); err == nil {
-				if r.Status != types.ReceiptStatusSuccessful {
-					t.Fatal("funding transaction failed")
-				}
-				return
-			}
-			if n, err := c.NonceAt(ctx, from, nil); err == nil && n > nonce {
-				break
-			}
-		}
-	}
-	t.Fatalf("fund %s: %v", to.Hex(), lastErr)
-}
-
 func newCIWorld(t *testing.T) *ciWorld {
 	t.Helper()
 	env := teststack.Require(t, teststack.Kafka, teststack.Eth, teststack.Influx)
@@ -160,7 +99,7 @@ func newCIWorld(t *testing.T) *ciWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ciFund(t, ctx, client, key)
+	anchortest.Fund(t, ctx, client, crypto.PubkeyToAddress(key.PublicKey))
 	dir := t.TempDir()
 	passFile := filepath.Join(dir, "password")
 	if err := os.WriteFile(passFile, []byte("ci-"+w.run+"\n"), 0o600); err != nil {
