@@ -78,7 +78,8 @@ func newUI(t *testing.T) *httptest.Server {
 		Devices: reg, Tokens: tokens, Readings: readings{},
 		Alerts: httpapi.AlertFunc(func(context.Context) ([]anomaly.Alert, error) { return alerts.All(), nil }),
 		Loans: loans{{Ref: "L-1", Borrower: "Farmer", DeviceIDs: []string{"d-1"}, SiteIDs: []string{"s-1"}, CoverageThreshold: 1.2,
-			Months: []httpapi.LoanMonth{{Month: "2025-05", Coverage: 0.9, DueCNY: 100, IncomeCNY: 90}}}},
+			Months: []httpapi.LoanMonth{{Month: "2025-05", Coverage: 0.9, DueCNY: 100, IncomeCNY: 90, Complete: true, ChainVerified: true},
+				{Month: "2025-06", Coverage: 0.5, DueCNY: 100, IncomeCNY: 50, Problems: []string{"d-1: no two anchored readings in the period"}}}}},
 		Now: func() time.Time { return now },
 	})
 	if err != nil {
@@ -129,7 +130,7 @@ func TestPages(t *testing.T) {
 		{"/alerts?state=open", tokAdmin, 200, []string{`data-alert="a-1"`}},
 		{"/portfolio", tokBank, 200, []string{`data-loan="L-1"`, "below 1.20×", "bar-coverage"}},
 		{"/portfolio", tokVerifier, 403, []string{"may not open this page"}},
-		{"/loans/L-1", tokBank, 200, []string{"2025-05"}},
+		{"/loans/L-1", tokBank, 200, []string{"2025-05", "chain-verified", "partly certified", "d-1: no two anchored readings in the period"}},
 		{"/anchors", tokVerifier, 503, []string{"proof store is not configured"}},
 		{"/carbon", tokAdmin, 503, nil},
 		{"/verify", "", 200, []string{`data-testid="drop-zone"`, "offline"}},
