@@ -47,16 +47,22 @@ func (c AnalyzerConfig) Validate() error {
 	return nil
 }
 
-// Analyzer runs scheduled scans: load → scan → alert transitions →
-// anchoring state → store → notify. Scans must not overlap: Run is the only
-// caller of ScanOnce while it runs.
+// Analyzer runs scheduled scans: load → scan → multi-day judgements → alert
+// transitions → anchoring state → store → notify. Scans must not overlap:
+// Run is the only caller of ScanOnce while it runs.
 type Analyzer struct {
-	Config    AnalyzerConfig
-	Scanner   *Scanner
-	Tracker   *Tracker
-	Source    Loader
-	Fleet     Fleet
-	Store     Store
+	Config  AnalyzerConfig
+	Scanner *Scanner
+	Tracker *Tracker
+	Source  Loader
+	Fleet   Fleet
+	Store   Store
+	// History, if set, receives each scan's whole days and feeds the
+	// multi-day judgements (Scanner.JudgeTrends); resume it with
+	// LoadHistory after a restart.
+	History *History
+	// Days, if set (with History), persists each scan's day summaries.
+	Days      DayStore
 	Anchors   AnchorChecker    // optional
 	Notifiers []Notifier       // optional
 	Log       *slog.Logger     // nil: discard
@@ -95,6 +101,17 @@ func (a *Analyzer) ScanOnce(ctx context.Context, from, to time.Time) (Result, []
 	if err != nil {
 		return res, nil, err
 	}
+	var errs []error
+	if a.History != nil {
+		a.Scanner.JudgeTrends(&res, a.History)
+		if a.Days != nil && len(res.Days) > 0 {
+			// A lost save costs the history these days after a restart,
+			// not this scan's alerts: report it, go on.
+			if err := a.Days.Save(ctx, res.Days); err != nil {
+				errs = append(errs, fmt.Errorf("save %d day summaries: %w", len(res.Days), err))
+			}
+		}
+	}
 	changed := a.Tracker.Apply(res, a.now())
 	if a.Anchors != nil {
 		for i := range changed {
@@ -112,9 +129,8 @@ func (a *Analyzer) ScanOnce(ctx context.Context, from, to time.Time) (Result, []
 		}
 	}
 	if err := a.Store.Save(ctx, changed); err != nil {
-		return res, changed, fmt.Errorf("save %d alerts: %w", len(changed), err)
+		return res, changed, errors.Join(append(errs, fmt.Errorf("save %d alerts: %w", len(changed), err))...)
 	}
-	var errs []error
 	for _, n := range a.Notifiers {
 		if err := n.Notify(ctx, changed); err != nil {
 			errs = append(errs, err)
@@ -122,7 +138,7 @@ func (a *Analyzer) ScanOnce(ctx context.Context, from, to time.Time) (Result, []
 	}
 	a.log().Info("scan done", "from", from, "to", to, "devices", len(devs), "rows", st.Rows,
 		"load_s", st.Elapsed.Seconds(), "scan_s", time.Since(start).Seconds(),
-		"findings", len(res.Findings), "changed", len(changed))
+		"findings", len(res.Findings), "days", len(res.Days), "changed", len(changed))
 	return res, changed, errors.Join(errs...)
 }
 

@@ -123,10 +123,10 @@ func smooth(x []float64, w int) []float64 {
 // without peers its clear-sky power alone, unsmoothed: smoothing lets the
 // cloud regime, which peers see at different cover levels, pull the peak
 // (measured: many false shifts of ~20 min), while at the sample resolution
-// the diurnal envelope dominates. Lags up to ±2 h are tried and the peak
-// refined by a parabola. It returns the lag
+// the diurnal envelope dominates. Lags up to ±maxLag are tried and the
+// peak refined by a parabola. It returns the lag
 // (positive: the device's timestamps are late) and the peak correlation.
-func (s *Scanner) profileLag(d *devScan, k int, peers []int, all []*devScan) (lag time.Duration, peak float64, ok bool) {
+func (s *Scanner) profileLag(d *devScan, k int, peers []int, all []*devScan, maxLag time.Duration) (lag time.Duration, peak float64, ok bool) {
 	p, ok := s.profiles(d, k, peers, all)
 	if !ok {
 		return 0, 0, false
@@ -139,7 +139,7 @@ func (s *Scanner) profileLag(d *devScan, k int, peers []int, all []*devScan) (la
 			}
 		}
 	}
-	return s.bestLag(p.dev, ref, 2*time.Hour)
+	return s.bestLag(p.dev, ref, maxLag)
 }
 
 // bestLag finds the lag of dev against ref, within ±maxLag, with the

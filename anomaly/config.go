@@ -43,6 +43,7 @@ type Config struct {
 	Clock    ClockConfig       `yaml:"clock_offset"`
 	Clip     ClipConfig        `yaml:"clipping"`
 	Night    NightConfig       `yaml:"night_generation"`
+	Trend    TrendConfig       `yaml:"trend"`
 }
 
 // ZeroConfig parameterises the zero-output detector.
@@ -144,11 +145,38 @@ type EnergyConfig struct {
 
 // ClockConfig parameterises the clock-offset detector.
 type ClockConfig struct {
-	MinOffset      time.Duration `yaml:"min_offset"`       // with peers (15 min)
-	MinOffsetAlone time.Duration `yaml:"min_offset_alone"` // without peers, on steady days only (40 min)
-	MADFloor       time.Duration `yaml:"mad_floor"`        // floor of the peers' MAD of centroid offsets (3 min)
-	// MinCorrelation: the cross-correlation peak that confirms a shift (0.8).
+	MinOffset      time.Duration `yaml:"min_offset"`       // edge offset against the peers' (15 min)
+	MinOffsetAlone time.Duration `yaml:"min_offset_alone"` // edge offset against the clear-sky model, without peers (40 min)
+	// Agreement: the profile's cross-correlation lag must be within
+	// max(Agreement, AgreementFraction × |offset|) of the edge offset
+	// (10 min, 0.3).
+	Agreement         time.Duration `yaml:"agreement"`
+	AgreementFraction float64       `yaml:"agreement_fraction"`
+	// MinCorrelation: the cross-correlation peak must reach this (0.3).
 	MinCorrelation float64 `yaml:"min_correlation"`
+}
+
+// TrendConfig parameterises the multi-day judgements over a History
+// (JudgeTrends).
+type TrendConfig struct {
+	// Days: a History keeps, and the judgements look back over, this many
+	// days per device (14).
+	Days int `yaml:"days"`
+	// MinDays: a verdict needs at least this many days with a value (3).
+	MinDays int `yaml:"min_days"`
+	// MaxDays: the performance verdict uses the most recent this many days
+	// with a value (7), so that it follows a cleaning within days.
+	MaxDays int `yaml:"max_days"`
+	// Deficit: a median PI ratio (the day's performance index over the
+	// peers' median) at or below 1 − Deficit is under-performance (0.07).
+	// Without peers the PI is compared with the model's 1 and
+	// Perf.Deficit applies.
+	Deficit float64 `yaml:"deficit"`
+	// MinSkyIndex: a day's PI ratio counts only if the peers' median yield
+	// (without peers: the device's own) was at least this fraction of the
+	// clear-sky expectation (0.4): on a darker day a device may not see a
+	// single clear moment.
+	MinSkyIndex float64 `yaml:"min_sky_index"`
 }
 
 // ClipConfig parameterises the clipping flag.
@@ -185,9 +213,11 @@ func DefaultConfig() Config {
 		Gap:      GapConfig{Factor: 3, CriticalDuration: 24 * time.Hour},
 		Capacity: CapacityConfig{Tolerance: 0.02, MarginW: 10, CounterTolerance: 0.05},
 		Energy:   EnergyConfig{Rel: 0.15, MinWhPerKWp: 100, Sigmas: 3},
-		Clock:    ClockConfig{MinOffset: 15 * time.Minute, MinOffsetAlone: 40 * time.Minute, MADFloor: 3 * time.Minute, MinCorrelation: 0.8},
-		Clip:     ClipConfig{MinSamples: 3, Tolerance: 0.005, MinLevel: 0.3},
-		Night:    NightConfig{MaxElevationDeg: -3, MinW: 10, MinFraction: 0.002, MinWh: 5},
+		Clock: ClockConfig{MinOffset: 15 * time.Minute, MinOffsetAlone: 40 * time.Minute,
+			Agreement: 10 * time.Minute, AgreementFraction: 0.3, MinCorrelation: 0.3},
+		Clip:  ClipConfig{MinSamples: 3, Tolerance: 0.005, MinLevel: 0.3},
+		Night: NightConfig{MaxElevationDeg: -3, MinW: 10, MinFraction: 0.002, MinWh: 5},
+		Trend: TrendConfig{Days: 14, MinDays: 3, MaxDays: 7, Deficit: 0.07, MinSkyIndex: 0.4},
 	}
 }
 
@@ -255,8 +285,9 @@ func (c Config) Validate() error {
 	frac("energy_mismatch.sigmas", c.Energy.Sigmas, 0, 100)
 	pos("clock_offset.min_offset", c.Clock.MinOffset)
 	pos("clock_offset.min_offset_alone", c.Clock.MinOffsetAlone)
-	pos("clock_offset.mad_floor", c.Clock.MADFloor)
-	frac("clock_offset.min_correlation", c.Clock.MinCorrelation, 0, 1)
+	pos("clock_offset.agreement", c.Clock.Agreement)
+	frac("clock_offset.agreement_fraction", c.Clock.AgreementFraction, 0, 1)
+	frac("clock_offset.min_correlation", c.Clock.MinCorrelation, -1, 1)
 	if c.Clip.MinSamples < 2 {
 		bad("clipping.min_samples %d below 2", c.Clip.MinSamples)
 	}
@@ -266,5 +297,13 @@ func (c Config) Validate() error {
 	frac("night_generation.min_w", c.Night.MinW, 0, 1e6)
 	frac("night_generation.min_fraction", c.Night.MinFraction, 0, 1)
 	frac("night_generation.min_wh", c.Night.MinWh, 0, 1e6)
+	if c.Trend.Days < 2 || c.Trend.Days > 366 {
+		bad("trend.days %d outside [2, 366]", c.Trend.Days)
+	}
+	if c.Trend.MinDays < 1 || c.Trend.MaxDays < c.Trend.MinDays || c.Trend.MaxDays > c.Trend.Days {
+		bad("trend.min_days %d, max_days %d: need 1 ≤ min_days ≤ max_days ≤ days %d", c.Trend.MinDays, c.Trend.MaxDays, c.Trend.Days)
+	}
+	frac("trend.deficit", c.Trend.Deficit, 0.01, 0.9)
+	frac("trend.min_sky_index", c.Trend.MinSkyIndex, 0, 1)
 	return errors.Join(errs...)
 }

@@ -328,16 +328,13 @@ func (s *Scanner) findZeroRuns(d *devScan) {
 	}
 }
 
-// dayMetrics computes the per-day yield, expectation, performance index and
-// energy centroid.
+// dayMetrics computes the per-day yield, expectation and performance index.
 func (s *Scanner) dayMetrics(d *devScan, eph *ephemeris) {
 	cfg := s.cfg.Perf
 	prodW := cfg.MinExpectedFraction * d.rated
-	gapLimit := time.Duration(s.cfg.Gap.Factor * float64(d.interval))
 	n := len(d.smp)
 	type acc struct {
 		ratios               []float64
-		wP, wPt, wE, wEt     float64
 		first, last          int
 		haveFirst, haveRange bool
 	}
@@ -364,26 +361,6 @@ func (s *Scanner) dayMetrics(d *devScan, eph *ephemeris) {
 					day.piZero++
 				}
 			}
-		}
-		// Energy-centroid weights: the sample's share of the time axis,
-		// capped at the gap limit on each side.
-		if d.exp[i] > 0 && !d.stuck[i] && !d.zero[i] {
-			// Zero-output runs are left out of both centroids: a trip at
-			// noon must not look like a shifted clock.
-			var w time.Duration
-			if i > 0 && d.iv[i]&ivTimeBack == 0 {
-				w += min(d.smp[i].T.Sub(d.smp[i-1].T), gapLimit)
-			}
-			if i+1 < n && d.iv[i+1]&ivTimeBack == 0 {
-				w += min(d.smp[i+1].T.Sub(d.smp[i].T), gapLimit)
-			}
-			ws := w.Seconds() / 2
-			t := d.smp[i].T.Sub(d.from).Seconds()
-			p := math.Max(d.smp[i].ACPowerW, 0)
-			a.wP += ws * p
-			a.wPt += ws * p * t
-			a.wE += ws * d.exp[i]
-			a.wEt += ws * d.exp[i] * t
 		}
 		if i == 0 {
 			continue
@@ -436,7 +413,7 @@ func (s *Scanner) dayMetrics(d *devScan, eph *ephemeris) {
 				day.expWh += d.expectedWh(eph, d.smp[n-1].T, dayEnd, d.interval)
 			}
 		}
-		day.pi, day.cv, day.offsetS = math.NaN(), math.NaN(), math.NaN()
+		day.pi, day.cv = math.NaN(), math.NaN()
 		day.piN = len(a.ratios)
 		if len(a.ratios) >= cfg.MinSamples {
 			slices.Sort(a.ratios)
@@ -451,10 +428,76 @@ func (s *Scanner) dayMetrics(d *devScan, eph *ephemeris) {
 				day.cv = (q90 - q10) / (2 * 1.2816 * med)
 			}
 		}
-		if a.wE > 0 && a.wP > 0.01*a.wE {
-			day.offsetS = a.wPt/a.wP - a.wEt/a.wE
-		}
 		day.valid = day.expWh > 0 && day.coverage() >= cfg.MinCoverage && day.productive >= cfg.MinSamples
+	}
+}
+
+// dayEdges finds, per day, when the device's output first and last
+// exceeded the output level of the night flag (max(Night.MinW,
+// Night.MinFraction × rating)) and when its clear-sky expectation did, and
+// sets whole and edgeS (NaN unless all four crossings were observed). A
+// crossing is observed when the sample before it (after it, in the evening)
+// is in the same day, below the level, not in FAULT, and no gap or
+// backward timestamp separates the two: a day that starts with an outage or
+// a trip has no morning edge. Clouds delay the morning crossing and advance
+// the evening one alike, so the midpoint of the two moves only with the
+// device's clock.
+func (s *Scanner) dayEdges(d *devScan, eph *ephemeris) {
+	level := math.Max(s.cfg.Night.MinW, s.cfg.Night.MinFraction*d.rated)
+	type edges struct{ on, off, rise, set int }
+	es := make([]edges, len(d.days))
+	for k := range es {
+		es[k] = edges{-1, -1, -1, -1}
+	}
+	for i := range d.smp {
+		if d.smp[i].T.Before(d.from) {
+			continue // the context sample
+		}
+		e := &es[d.dayOf(d.smp[i].T)]
+		if d.smp[i].ACPowerW > level && !d.stuck[i] {
+			if e.on < 0 {
+				e.on = i
+			}
+			e.off = i
+		}
+		if d.exp[i] > level {
+			if e.rise < 0 {
+				e.rise = i
+			}
+			e.set = i
+		}
+	}
+	// observed reports whether the crossing at sample i has a neighbour j =
+	// i + dir in the same day for which below(j) holds, with a clean
+	// interval between them.
+	observed := func(i, dir, k int, below func(j int) bool) bool {
+		j := i + dir
+		if j < 0 || j >= len(d.smp) || d.smp[j].T.Before(d.from) || d.dayOf(d.smp[j].T) != k {
+			return false
+		}
+		if d.iv[max(i, j)]&(ivGap|ivTimeBack) != 0 || d.smp[j].State == reading.StateFault {
+			return false
+		}
+		return below(j)
+	}
+	quiet := func(j int) bool { return d.smp[j].ACPowerW <= level }
+	dark := func(j int) bool { return d.exp[j] <= level }
+	secs := func(i int) float64 { return float64(d.smp[i].T.UnixNano()) / 1e9 }
+	for k := range d.days {
+		day := &d.days[k]
+		day.edgeS = math.NaN()
+		dayStart := d.from.Add(time.Duration(k) * 24 * time.Hour)
+		dayEnd := dayStart.Add(24 * time.Hour)
+		_, elev0 := d.model.at(eph, dayStart.UnixNano())
+		_, elev1 := d.model.at(eph, dayEnd.UnixNano())
+		day.whole = !dayEnd.After(d.to) && elev0 < s.cfg.Night.MaxElevationDeg && elev1 < s.cfg.Night.MaxElevationDeg
+		e := es[k]
+		if !day.whole || e.on < 0 || e.rise < 0 ||
+			!observed(e.on, -1, k, quiet) || !observed(e.off, 1, k, quiet) ||
+			!observed(e.rise, -1, k, dark) || !observed(e.set, 1, k, dark) {
+			continue
+		}
+		day.edgeS = (secs(e.on) + secs(e.off) - secs(e.rise) - secs(e.set)) / 2
 	}
 }
 

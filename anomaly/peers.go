@@ -115,7 +115,8 @@ func robustZ(x, med, mad, floor float64) float64 {
 }
 
 // judge makes the decisions that need peers: zero output (is it regional?),
-// under- and over-performance, and the clock offset.
+// under- and over-performance, and the clock offset; then it summarises
+// the whole days for the multi-day judgements.
 func (s *Scanner) judge(d *devScan, peers []int, all []*devScan) {
 	s.judgeZero(d, peers, all)
 	conclPerf, conclClock := false, false
@@ -126,7 +127,11 @@ func (s *Scanner) judge(d *devScan, peers []int, all []*devScan) {
 		if s.judgePerformance(d, k, peers, all) {
 			conclPerf = true
 		}
+		if d.days[k].whole {
+			s.trendMetrics(d, k, peers, all)
+		}
 	}
+	d.summaries = d.summarize()
 	if d.nDay > 0 && len(d.smp) >= 2 {
 		if !conclPerf {
 			d.inconclusive = append(d.inconclusive, TypeUnderPerformance, TypeOverPerformance)
@@ -409,65 +414,121 @@ func basisWords(b string) string {
 	return "the clear-sky model and its peers"
 }
 
-// judgeClock looks for a production profile shifted in time. The energy
-// centroid offset (measured minus clear-sky centroid, against the peers'
-// median offset, or alone on a steady day) screens; a cross-correlation of
-// the profile with a reference (profileLag) decides and measures the shift.
+// judgeClock looks for a production profile shifted in time. The day's
+// edge offset (dayEdges) against the peers' median edge offset, or alone
+// against the clear-sky model, screens and measures; a cross-correlation
+// of the profile with a reference (profileLag) must confirm it. It reports
+// whether the day could be judged.
 func (s *Scanner) judgeClock(d *devScan, k int, peers []int, all []*devScan) bool {
 	cfg := s.cfg.Clock
 	day := &d.days[k]
-	if math.IsNaN(day.offsetS) || !day.valid || day.zeroExpWh > 0.05*day.expWh {
-		// Without its zero-output runs the device's profile covers other
-		// hours than its peers': not comparable.
+	day.clockOffS = math.NaN()
+	if math.IsNaN(day.edgeS) {
 		return false
 	}
-	var offs []float64
+	var es []float64
 	for _, j := range peers {
-		pd := &all[j].days[k]
-		if pd.valid && !math.IsNaN(pd.offsetS) {
-			offs = append(offs, pd.offsetS)
+		if e := all[j].days[k].edgeS; !math.IsNaN(e) {
+			es = append(es, e)
 		}
 	}
-	ev := map[string]float64{"centroid_offset_min": day.offsetS / 60}
-	var off float64
-	basis := "clear_sky_model"
-	minOff := cfg.MinOffsetAlone
-	if len(offs) >= s.cfg.Peers.MinPeers {
-		slices.Sort(offs)
-		med, mad := medianMAD(offs)
-		off = day.offsetS - med
-		ev["peer_median_min"] = med / 60
-		ev["peer_mad_min"] = mad / 60
-		ev["z"] = robustZ(day.offsetS, med, mad, cfg.MADFloor.Seconds())
-		ev["peers"] = float64(len(offs))
-		basis = "peers"
-		minOff = cfg.MinOffset
-	} else {
-		if math.IsNaN(day.cv) || day.cv >= s.cfg.Perf.SteadyCV {
-			return false // clouds move the profile: judge only steady days
-		}
-		off = day.offsetS
+	ev := map[string]float64{"edge_offset_min": day.edgeS / 60}
+	off, basis, minOff := day.edgeS, "clear_sky_model", cfg.MinOffsetAlone
+	if len(es) >= s.cfg.Peers.MinPeers {
+		slices.Sort(es)
+		med, _ := medianMAD(es)
+		off -= med
+		ev["peer_edge_median_min"] = med / 60
+		ev["peers"] = float64(len(es))
+		basis, minOff = "peers", cfg.MinOffset
+		day.clockPeers = true
 	}
-	if math.Abs(off) < minOff.Seconds()/2 {
+	day.clockOffS = off
+	ev["offset_min"] = off / 60
+	if math.Abs(off) < minOff.Seconds() {
 		return true
 	}
-	lag, peak, ok := s.profileLag(d, k, peers, all)
-	if !ok || peak < cfg.MinCorrelation {
+	// The edges say shifted: the whole profile must say so too, or the
+	// day is inconclusive (a tree shading the morning moves one edge).
+	maxLag := max(2*time.Hour, time.Duration(math.Abs(off))*time.Second+time.Hour)
+	lag, peak, ok := s.profileLag(d, k, peers, all, maxLag)
+	if !ok {
 		return false
 	}
 	ev["lag_min"] = lag.Minutes()
 	ev["correlation"] = peak
-	// Both estimates must agree: a cloud pattern can move the centroid or
-	// the correlation peak, a clock moves both by the same amount.
-	agree := math.Abs(lag.Seconds()-off) <= math.Max(cfg.MinOffset.Seconds(), 0.5*math.Abs(off))
-	if lag.Abs() < minOff || !agree {
-		return true
+	if peak < cfg.MinCorrelation || math.Abs(lag.Seconds()-off) > math.Max(cfg.Agreement.Seconds(), cfg.AgreementFraction*math.Abs(off)) {
+		return false
 	}
 	day.clockShift = true
 	d.add(Finding{
 		Type: TypeClockOffset, Severity: SeverityWarning, Span: Span{From: day.from, To: day.to}, Basis: basis, Evidence: ev,
-		Summary: fmt.Sprintf("production profile shifted by %+.0f min against %s (correlation %.2f): clock or time-zone error",
-			lag.Minutes(), basisWords(basis), peak),
+		Summary: fmt.Sprintf("production day shifted by %+.0f min against %s (first and last output; profile correlation %+.0f min, %.2f): clock or time-zone error",
+			off/60, basisWords(basis), lag.Minutes(), peak),
 	})
 	return true
+}
+
+// trendMetrics sets day k's PI ratio and sky index, the inputs of the
+// multi-day performance judgement. With MinPeers valid peers: the day's PI
+// over the peers' median PI, if that reaches Perf.ClearReference and their
+// median yield Trend.MinSkyIndex of the clear-sky expectation (a day with
+// clear moments for everyone). Without: the day's PI (against the model's
+// 1), if the device's own yield reached Trend.MinSkyIndex of its clear-sky
+// expectation. Either way the device's PI must be unaffected by zero
+// output or a shifted clock.
+func (s *Scanner) trendMetrics(d *devScan, k int, peers []int, all []*devScan) {
+	cfg, pc := s.cfg.Perf, s.cfg.Peers
+	day := &d.days[k]
+	day.piRatio, day.skyIndex, day.peerPI = math.NaN(), math.NaN(), false
+	piOK := !math.IsNaN(day.pi) && day.piN >= cfg.MinSamples && day.piZero == 0 && !day.clockShift
+	var pis, sky []float64
+	for _, j := range peers {
+		pd := &all[j].days[k]
+		if !pd.valid {
+			continue
+		}
+		sky = append(sky, pd.normYield())
+		if !math.IsNaN(pd.pi) && pd.piN >= cfg.MinSamples && pd.piZero == 0 {
+			pis = append(pis, pd.pi)
+		}
+	}
+	if len(sky) < pc.MinPeers {
+		if day.valid {
+			day.skyIndex = day.normYield()
+			if piOK && day.skyIndex >= s.cfg.Trend.MinSkyIndex {
+				day.piRatio = day.pi
+			}
+		}
+		return
+	}
+	slices.Sort(sky)
+	day.skyIndex, _ = medianMAD(sky)
+	day.peerPI = true
+	if len(pis) < pc.MinPeers || !piOK || day.skyIndex < s.cfg.Trend.MinSkyIndex {
+		return
+	}
+	slices.Sort(pis)
+	if ref, _ := medianMAD(pis); ref >= cfg.ClearReference {
+		day.piRatio = day.pi / ref
+	}
+}
+
+// summarize returns the DaySummary of each whole day that has something
+// for the multi-day judgements.
+func (d *devScan) summarize() []DaySummary {
+	var out []DaySummary
+	for k := range d.days {
+		day := &d.days[k]
+		if !day.whole || (math.IsNaN(day.piRatio) && math.IsNaN(day.clockOffS)) {
+			continue
+		}
+		mid := d.from.Add(time.Duration(k)*24*time.Hour + 12*time.Hour)
+		out = append(out, DaySummary{
+			DeviceID: d.dev.ID, SiteID: d.dev.SiteID, Date: SolarDate(mid, d.dev.Lon),
+			Span: Span{From: day.from, To: day.to}, PIRatio: day.piRatio, PeerPI: day.peerPI, SkyIndex: day.skyIndex,
+			OffsetMin: day.clockOffS / 60, PeerOffset: day.clockPeers, ClockShift: day.clockShift,
+		})
+	}
+	return out
 }

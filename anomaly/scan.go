@@ -34,9 +34,11 @@ func (s *Scanner) Config() Config { return s.cfg }
 // Scan examines the samples of every series with timestamps in [from, to)
 // and returns the findings. The last sample before from, if a series has
 // one (Source loads it), is used as context for the interval across from,
-// so consecutive scans miss nothing between them. Per-day metrics (yield, performance index,
-// centroid) use 24-hour buckets starting at from: align from to local
-// midnight of the fleet. Scan sorts each series' samples in place by (Seq,
+// so consecutive scans miss nothing between them. Per-day metrics (yield,
+// performance index, production edges) use 24-hour buckets starting at
+// from: align from to local midnight of the fleet. Result.Days summarises
+// the buckets that are whole solar days for the multi-day judgements
+// (JudgeTrends). Scan sorts each series' samples in place by (Seq,
 // T) when they are not already in that order; it does not otherwise modify
 // them. It returns early with ctx's error if ctx is cancelled.
 func (s *Scanner) Scan(ctx context.Context, series []Series, from, to time.Time) (Result, error) {
@@ -76,14 +78,20 @@ func (s *Scanner) Scan(ctx context.Context, series []Series, from, to time.Time)
 		}
 		res.Scanned = append(res.Scanned, d.dev.ID)
 		res.Findings = append(res.Findings, d.findings...)
+		res.Days = append(res.Days, d.summaries...)
 		for _, t := range d.inconclusive {
 			res.Inconclusive = append(res.Inconclusive, Key{DeviceID: d.dev.ID, Type: t})
 		}
 	}
-	slices.SortStableFunc(res.Findings, func(a, b Finding) int {
+	sortFindings(res.Findings)
+	return res, nil
+}
+
+// sortFindings orders findings by device, type and span start, stably.
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.DeviceID, b.DeviceID), cmp.Compare(a.Type, b.Type), a.Span.From.Compare(b.Span.From))
 	})
-	return res, nil
 }
 
 // parallel runs f(0..n-1) on workers goroutines.
@@ -136,8 +144,9 @@ type devScan struct {
 	nDay     int // samples where the model says the plant should produce
 	nNight   int // samples at night
 
-	zeroRuns []zeroRun
-	days     []dayStats
+	zeroRuns  []zeroRun
+	days      []dayStats
+	summaries []DaySummary // of the whole days, set by judge
 
 	findings     []Finding
 	inconclusive []Type
@@ -164,11 +173,24 @@ type dayStats struct {
 	piN         int       // samples behind pi
 	piZero      int       // of which in zero-output runs
 	cv          float64   // spread of measured/expected: (q90 − q10) / (2.563 × median)
-	offsetS     float64   // energy-centroid time minus clear-sky centroid time, s (NaN if none)
 	valid       bool      // coverage enough for the peer statistics
 	productive  int       // samples with expected ≥ MinExpectedFraction × rating
 	regressions int
-	clockShift  bool // judgeClock found the profile shifted: the PI is not time-aligned
+	// whole: the bucket is a complete solar day, 24 h inside the scan with
+	// the sun below Night.MaxElevationDeg at both ends; only whole days
+	// have edges and a DaySummary.
+	whole bool
+	// edgeS is the midpoint of the day's first and last output minus the
+	// midpoint of the clear-sky model's, s (NaN unless all four crossings
+	// were observed: dayEdges).
+	edgeS      float64
+	clockOffS  float64 // edgeS against the peers' median (or alone), set by judgeClock; NaN if not judged
+	clockPeers bool    // clockOffS is relative to peers
+	clockShift bool    // judgeClock found the profile shifted: the PI is not time-aligned
+	// Set on whole days by trendMetrics (NaN: not computed):
+	piRatio  float64 // pi over the peers' median (or alone) on a sunny-enough day
+	peerPI   bool    // piRatio and skyIndex are the peers'
+	skyIndex float64 // the peers' median (or own) yield over clear-sky expectation
 }
 
 func (d *dayStats) coverage() float64 {
@@ -222,6 +244,7 @@ func (s *Scanner) prepare(sr *Series, eph *ephemeris, from, to time.Time, nDays 
 	s.detectNight(d)
 	s.findZeroRuns(d)
 	s.dayMetrics(d, eph)
+	s.dayEdges(d, eph)
 	s.detectEnergyMismatch(d)
 	s.detectClipping(d)
 	if n < 2 {

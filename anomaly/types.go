@@ -162,4 +162,45 @@ type Result struct {
 	// invalid location or rating).
 	Skipped map[string]string
 	Points  int // samples examined
+	// Days summarises each scanned device's whole solar days (24-hour
+	// buckets inside the scan that begin and end at night for the device)
+	// for the multi-day judgements: JudgeTrends records them in a History,
+	// a DayStore persists them.
+	Days []DaySummary
+}
+
+// DaySummary is what the multi-day judgements keep of one device's solar
+// day. A value that could not be computed is NaN.
+type DaySummary struct {
+	DeviceID string
+	SiteID   string
+	// Date is the local mean solar date of the day (SolarDate), at 00:00
+	// UTC: a device has at most one summary per Date.
+	Date time.Time
+	Span Span // first to last sample with clear-sky output
+	// PIRatio is the day's performance index over its peers' median
+	// (PeerPI), or over 1 (the clear-sky model) without peers, on a day
+	// sunny enough to have clear moments (see trendMetrics).
+	PIRatio float64
+	PeerPI  bool
+	// SkyIndex is the day's yield over its clear-sky expectation: the
+	// peers' median (PeerPI), or the device's own.
+	SkyIndex float64
+	// OffsetMin is the day's edge offset, minutes: the midpoint of its first
+	// and last output against its peers' median (PeerOffset) or against its
+	// clear-sky model.
+	OffsetMin  float64
+	PeerOffset bool
+	// ClockShift: the day's clock_offset finding fired (the profile's
+	// cross-correlation confirmed the edge offset).
+	ClockShift bool
+}
+
+// SolarDate is the local mean solar date at t for longitude lon (degrees
+// east), as 00:00 UTC of that date. A 24-hour bucket that begins and ends
+// at night holds exactly one daylight period, and its middle falls on that
+// daylight's solar date.
+func SolarDate(t time.Time, lon float64) time.Time {
+	local := t.Add(time.Duration(lon / 15 * float64(time.Hour))).UTC()
+	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 }

@@ -49,8 +49,9 @@ type Report struct {
 }
 
 // Evaluate scans the fleet day by day (each day one scan, at the end of the
-// day), runs the alert tracker over the scans and scores the alerts
-// against the labels.
+// day) through anomaly.Analyzer.ScanOnce, as `sunproof analyze` does: the
+// scan, the multi-day judgements over an anomaly.History, the alert tracker
+// and an alert store; then it scores the alerts against the labels.
 func Evaluate(ctx context.Context, f *Fleet, load LoadFunc) (*Report, error) {
 	cfg := f.Config
 	sc, err := anomaly.NewScanner(cfg.Anomaly)
@@ -62,36 +63,53 @@ func Evaluate(ctx context.Context, f *Fleet, load LoadFunc) (*Report, error) {
 		return nil, err
 	}
 	store := anomaly.NewMemStore()
+	src := &timedLoader{load: load}
+	var now time.Time
+	a := &anomaly.Analyzer{
+		Scanner: sc, Tracker: tr, Source: src, Fleet: fleetDevices(f.Devices), Store: store,
+		History: anomaly.NewHistory(cfg.Anomaly.Trend.Days), Now: func() time.Time { return now },
+	}
 	rep := &Report{Devices: len(f.Devices), Days: cfg.Days, Flags: map[string]int{}, PerType: map[FaultType]*Metrics{}}
 	firstSeen := map[string]time.Time{} // alert id → scan time it opened
 	for k := range cfg.Days {
 		from := cfg.Start.Add(time.Duration(k) * 24 * time.Hour)
 		to := from.Add(24 * time.Hour)
+		now, src.elapsed = to, 0
 		t0 := time.Now()
-		series, err := load(ctx, f.Devices, from, to)
+		res, changed, err := a.ScanOnce(ctx, from, to)
 		if err != nil {
 			return nil, fmt.Errorf("day %d: %w", k, err)
 		}
-		t1 := time.Now()
-		res, err := sc.Scan(ctx, series, from, to)
-		if err != nil {
-			return nil, err
-		}
-		rep.LoadTime += t1.Sub(t0)
-		rep.ScanTime += time.Since(t1)
+		rep.LoadTime += src.elapsed
+		rep.ScanTime += time.Since(t0) - src.elapsed
 		rep.Points += res.Points
-		changed := tr.Apply(res, to)
-		for _, a := range changed {
-			if _, ok := firstSeen[a.ID]; !ok {
-				firstSeen[a.ID] = to
+		for _, al := range changed {
+			if _, ok := firstSeen[al.ID]; !ok {
+				firstSeen[al.ID] = to
 			}
-		}
-		if err := store.Save(ctx, changed); err != nil {
-			return nil, err
 		}
 	}
 	score(f, store.All(), firstSeen, rep)
 	return rep, nil
+}
+
+// fleetDevices is the evaluated fleet as an anomaly.Fleet (every device
+// active, in the fleet's order).
+type fleetDevices []devices.Device
+
+func (f fleetDevices) Devices() []devices.Device { return f }
+
+// timedLoader is a LoadFunc as an anomaly.Loader that times its loads.
+type timedLoader struct {
+	load    LoadFunc
+	elapsed time.Duration
+}
+
+func (l *timedLoader) Load(ctx context.Context, devs []devices.Device, from, to time.Time) ([]anomaly.Series, anomaly.LoadStats, error) {
+	t0 := time.Now()
+	series, err := l.load(ctx, devs, from, to)
+	l.elapsed += time.Since(t0)
+	return series, anomaly.LoadStats{Elapsed: time.Since(t0)}, err
 }
 
 // matches reports whether alert a detects label l.

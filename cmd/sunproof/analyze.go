@@ -44,7 +44,7 @@ type analyzeOptions struct {
 func (o *analyzeOptions) register(fs *flag.FlagSet) {
 	o.sched = anomaly.DefaultAnalyzerConfig()
 	fs.StringVar(&o.influx, "influx", env("SUNPROOF_INFLUX_URL", "http://127.0.0.1:8086"), "InfluxDB URL (env SUNPROOF_INFLUX_URL)")
-	fs.StringVar(&o.db, "db", env("SUNPROOF_INFLUX_DB", "sunproof"), "InfluxDB database holding the readings; alerts go to its \"alert\" measurement (env SUNPROOF_INFLUX_DB)")
+	fs.StringVar(&o.db, "db", env("SUNPROOF_INFLUX_DB", "sunproof"), "InfluxDB database holding the readings; alerts go to its \"alert\" measurement, day summaries for the multi-day judgements to \"device_day\" (env SUNPROOF_INFLUX_DB)")
 	fs.DurationVar(&o.sched.Every, "interval", o.sched.Every, "scan period; scans end on multiples of it")
 	fs.DurationVar(&o.sched.Window, "lookback", o.sched.Window, "each scan covers this much time before its end")
 	fs.DurationVar(&o.sched.Delay, "delay", o.sched.Delay, "scan end lags the clock by this, for late readings")
@@ -151,7 +151,8 @@ func (a *analyzer) Close() error {
 }
 
 // newAnalyzer wires loader, alert store (InfluxDB), tracker (resumed from
-// the store's open alerts), anchoring checker and notifiers.
+// the store's open alerts), history of day summaries (resumed from
+// InfluxDB), anchoring checker and notifiers.
 func newAnalyzer(ctx context.Context, o *analyzeOptions, fleet anomaly.Fleet, index anomaly.AnchorIndex, log *slog.Logger, reg prometheus.Registerer) (*analyzer, error) {
 	if err := o.sched.Validate(); err != nil {
 		return nil, err
@@ -178,9 +179,20 @@ func newAnalyzer(ctx context.Context, o *analyzeOptions, fleet anomaly.Fleet, in
 	if err != nil {
 		return nil, err
 	}
+	// The multi-day judgements resume from the day summaries in InfluxDB.
+	dcfg := anomaly.DefaultDayStoreConfig()
+	dcfg.InfluxConfig = icfg
+	days, err := anomaly.NewInfluxDayStore(dcfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := anomaly.LoadHistory(ctx, days, sc.Config().Trend.Days, time.Now())
+	if err != nil {
+		return nil, err
+	}
 	m := newAnalyzeMetrics(reg)
 	a := &analyzer{metrics: m, Analyzer: &anomaly.Analyzer{
-		Config: o.sched, Scanner: sc, Tracker: tr, Source: src, Fleet: fleet, Store: store, Log: log,
+		Config: o.sched, Scanner: sc, Tracker: tr, Source: src, Fleet: fleet, Store: store, History: hist, Days: days, Log: log,
 	}}
 	if index != nil {
 		a.Anchors = &anomaly.IndexChecker{Index: index, Seqs: anomaly.LoaderSeqs(src)}
@@ -209,7 +221,9 @@ func newAnalyzer(ctx context.Context, o *analyzeOptions, fleet anomaly.Fleet, in
 			a.Notifiers = append(a.Notifiers, countingNotifier(n, "webhook", m))
 		}
 	}
+	histDevices, histDays := hist.Len()
 	log.Info("analyzer ready", "influx", o.influx, "db", o.db, "open_alerts", len(open), "anchoring", index != nil,
+		"history_devices", histDevices, "history_days", histDays,
 		"alerts_topic", o.alertsTopic, "webhooks", len(o.webhooks), "every", o.sched.Every, "window", o.sched.Window)
 	return a, nil
 }
