@@ -19,6 +19,8 @@ import (
 	"github.com/sunproof/sunproof/anchor"
 	"github.com/sunproof/sunproof/anomaly"
 	"github.com/sunproof/sunproof/devices"
+	"github.com/sunproof/sunproof/ingest"
+	"github.com/sunproof/sunproof/ingest/reading"
 	"github.com/sunproof/sunproof/internal/kafkatopic"
 	"github.com/sunproof/sunproof/internal/service"
 )
@@ -39,6 +41,8 @@ type analyzeOptions struct {
 	once          bool
 	end           string
 	explicitStore bool
+	rejectsTopic  string
+	mergeRejects  string
 }
 
 func (o *analyzeOptions) register(fs *flag.FlagSet) {
@@ -62,6 +66,36 @@ func (o *analyzeOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	fs.BoolVar(&o.once, "once", false, "run one scan and exit")
 	fs.StringVar(&o.end, "end", "", "with -once: the scan's end (RFC 3339; default: now − delay, truncated to -interval)")
+	fs.StringVar(&o.rejectsTopic, "rejects-topic", ingest.TopicRejects, "Kafka topic of the collector's rejects, read back for -merge-rejects")
+	fs.StringVar(&o.mergeRejects, "merge-rejects", "counter_regression,implausible", "reject reasons whose authentic (registry-key-signed) readings are merged into the scans: a counter reset's later readings, power above the rating; \"none\" scans InfluxDB alone")
+}
+
+// rejectSource reads back the collector's rejects so that the scans see
+// authentic readings the collector refused (a counter reset and everything
+// after it, power above the rating); nil with -merge-rejects none. It
+// replays far enough back to cover the first scan's window.
+func (o *analyzeOptions) rejectSource(ctx context.Context, devs anomaly.DeviceLookup, end time.Time, log *slog.Logger, reg prometheus.Registerer) (*anomaly.RejectSource, error) {
+	if o.mergeRejects == "" || o.mergeRejects == "none" {
+		return nil, nil
+	}
+	rc := anomaly.DefaultRejectConfig()
+	rc.Brokers, rc.Topic, rc.Lookback = splitList(o.brokers), o.rejectsTopic, anomaly.DefaultInfluxConfig().Lookback
+	rc.Reasons = nil
+	for _, r := range splitList(o.mergeRejects) {
+		rc.Reasons = append(rc.Reasons, reading.Reason(r))
+	}
+	reach := o.sched.Window + rc.Lookback + o.sched.Delay + o.sched.Every
+	if !end.IsZero() {
+		reach += time.Since(end)
+	}
+	rc.Replay = max(rc.Replay, reach)
+	// The collector creates the topic with this spec; creating it here too
+	// lets the replay finish at once on a stack where nothing was rejected yet.
+	spec := kafkatopic.Spec{Name: o.rejectsTopic, Partitions: 1, Config: map[string]string{"retention.ms": fmt.Sprint((90 * 24 * time.Hour).Milliseconds())}}
+	if err := kafkatopic.Ensure(ctx, rc.Brokers, spec); err != nil {
+		return nil, fmt.Errorf("rejects topic: %w", err)
+	}
+	return anomaly.NewRejectSource(rc, devs, anomaly.RejectOptions{Log: log, Registerer: reg})
 }
 
 // readSecret reads an HMAC secret file; surrounding white space is not part
@@ -306,6 +340,10 @@ func runAnalyze(args []string) error {
 	if err != nil {
 		return err
 	}
+	rejects, err := o.rejectSource(ctx, devs, end, log, reg)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	rctx, rcancel := context.WithCancel(gctx)
 	defer rcancel()
@@ -320,11 +358,20 @@ func runAnalyze(args []string) error {
 		if err := devs.WaitReady(wctx); err != nil {
 			return fmt.Errorf("device registry not ready: %w", err)
 		}
+		if rejects != nil { // after the registry: it checks signatures with its keys
+			g.Go(func() error { return rejects.Run(rctx) })
+			if err := rejects.WaitSynced(wctx); err != nil {
+				return fmt.Errorf("rejects replay: %w", err)
+			}
+		}
 		a, err := newAnalyzer(gctx, &o, devs, index, log, reg)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
+		if rejects != nil { // scans only: anchoring checks keep using InfluxDB alone
+			a.Source = anomaly.WithRejects(a.Source, rejects)
+		}
 		if !o.once {
 			return a.run(gctx)
 		}

@@ -24,7 +24,7 @@ const (
 func runEval(args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ExitOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: sunproof eval [flags]\n\nSimulates a fleet with labelled faults (anomaly/eval), scans it day by day through the\ndetectors and the alert tracker, and prints precision, recall and F1 per fault type and\nfalse alarms per 1,000 healthy device-days.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: sunproof eval [flags]\n\nSimulates a fleet with labelled faults (anomaly/eval), scans it day by day through the\ndetectors and the alert tracker, and prints precision, recall and F1 per fault type and\nfalse alarms per 1,000 healthy device-days. With -pipeline the readings are signed and go\nthrough the real stack (MQTT → collector → Kafka → tsdb writer → InfluxDB) first.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	cfg := eval.DefaultConfig()
@@ -36,6 +36,7 @@ func runEval(args []string) error {
 	fs.DurationVar(&cfg.Step, "step", cfg.Step, "reporting interval")
 	fs.Float64Var(&cfg.FaultyFraction, "faulty", cfg.FaultyFraction, "share of devices with one injected fault")
 	start := fs.String("start", cfg.Start.Format(evalDateLayout), "first day (YYYY-MM-DD, China Standard Time)")
+	po := registerEvalPipeline(fs)
 	check := fs.Bool("check", false, fmt.Sprintf("exit 1 unless every fault type reaches F1 ≥ %.1f and false alarms ≤ %.0f per 1,000 healthy device-days", evalMinF1, evalMaxFalsePer1k))
 	_ = fs.Parse(args)
 	if fs.NArg() > 0 {
@@ -47,7 +48,11 @@ func runEval(args []string) error {
 		return fmt.Errorf("-start: %w", err)
 	}
 	cfg.Start = d
-	rep, err := evaluate(context.Background(), cfg, os.Stdout)
+	run := evaluate
+	if po.enabled {
+		run = po.evaluate
+	}
+	rep, err := run(context.Background(), cfg, os.Stdout)
 	if err != nil {
 		return err
 	}
