@@ -2,7 +2,7 @@
 // in inverter readings, and keeps them as alerts.
 //
 //	src, _ := anomaly.NewSource(anomaly.DefaultInfluxConfig(), nil)
-//	series, _, _ := src.Load(ctx, fleet.Devices(), from, to)   // one InfluxQL query
+//	series, _, _ := src.Load(ctx, fleet.Devices(), from, to)   // InfluxQL, one statement per device
 //	sc, _ := anomaly.NewScanner(anomaly.DefaultConfig())
 //	res, _ := sc.Scan(ctx, series, from, to)                   // pure: no I/O
 //	sc.JudgeTrends(&res, hist)                                 // multi-day judgements (History)
@@ -287,15 +287,48 @@
 //
 // # Loading from InfluxDB
 //
-// Source.Load runs one InfluxQL statement per scan — SELECT ac_power_w,
-// energy_wh, state, seq FROM reading WHERE time in [from − 1 h, to) GROUP BY
-// device_id (filtered by device_id when ≤ 100 devices are asked for) —
-// streamed as chunked CSV. Measured on the local stack (InfluxDB 1.8.10, 2
-// cores; BenchmarkIntegrationInfluxLoad): 300,000 rows (1,000 devices ×
-// 1 day) in 0.78–0.91 s; 3,000,000 rows (10,000 devices) in 9.0 s. The same
-// data through Flux (range, filter, pivot; only iterating the records) took
-// 1.66 s and 10.3 s. InfluxDB's query execution dominates; a 10,000-device
-// scan is therefore ~9 s of loading plus ~1 s of scanning.
+// Source.Load sends one InfluxQL statement per device — SELECT ac_power_w,
+// energy_wh, state, seq FROM reading WHERE time in [from − 1 h, to) AND
+// device_id = '…' GROUP BY device_id — 500 statements per HTTP request, 2
+// requests at a time (InfluxConfig.DevicesPerRequest, Requests), answered
+// in MessagePack and decoded row by row (internal/influxql.Rows), without
+// gzip (Server.Gzip).
+//
+// Measured on the local stack (InfluxDB 1.8.10, 2 cores, load average
+// 1.4–1.9), 10,000 devices × 1 day at 5 min plus the lookback hour
+// (3,000,000 rows), BenchmarkIntegrationInfluxLoadScan: load 2.40–2.58 s
+// (1.2 M rows/s), scan 0.91–0.95 s, 3.32–3.51 s end to end. The load is
+// bound by InfluxDB's CPU (3.6–3.8 s of it across both cores); decoding
+// costs the client about 0.6 s of CPU. With the data laid out as the
+// collector writes it (time after time, not yet compacted): 3.57–3.70 s.
+// The earlier loader (one statement for the fleet, chunked CSV) took
+// 7.5–8.4 s.
+//
+// Why this shape (server CPU for the fleet-day, answer discarded):
+//   - One statement with GROUP BY device_id: 7.6 s as CSV, 6.5 s as
+//     MessagePack, 9.1 s as JSON. 36 % of it is a heap InfluxDB merges the
+//     10,000 device groups through (two tag-map lookups per comparison).
+//     GROUP BY * (8.7–9.9 s) and no GROUP BY (10.1–10.3 s) are worse.
+//   - Device ids OR-ed in one statement: fine at 100 (5.2–6.1 s in all),
+//     worse at 1,000 (8.3–8.8 s); 10,000 of them took 31.7 s.
+//   - One statement per device: 3.3–4.5 s of CPU, 2.1–2.2 s wall with two
+//     requests at a time.
+//   - Go's HTTP client asks for gzip by default: it costs InfluxDB about
+//     25 % more CPU on large answers. Chunk size does not matter as long
+//     as it is at least the rows per device; epoch=ms changes nothing.
+//
+// Flux (POST /api/v2/query, Flux v0.65), same fleet-day: range + filter +
+// pivot takes 4.8 s and 5.4 s of server CPU, and sends 405 MB of annotated
+// CSV (83 MB of MessagePack for the InfluxQL above); through
+// influxdb-client-go, which always asks for gzip, 8.9 s. Two requests in
+// parallel bring the server side to 3.2 s, still before parsing 405 MB (a
+// bare encoding/csv pass takes 1 s). That is why the raw load is InfluxQL,
+// not the Flux the issue suggests (BenchmarkIntegrationFlux reruns it).
+// For narrow per-device aggregates Flux is fast: the daily counter spread
+// of every device takes 0.41 s in Flux, 0.71 s as one InfluxQL statement
+// per device, and 3.96 s as one InfluxQL statement with GROUP BY
+// device_id. Use Flux, or a statement per device, for such aggregates,
+// never GROUP BY device_id over the fleet.
 //
 // # Rejected readings
 //

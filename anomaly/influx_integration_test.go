@@ -3,20 +3,20 @@ package anomaly_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"strconv"
+	"slices"
+	"strings"
 	"testing"
 	"time"
-
-	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 
 	"github.com/sunproof/sunproof/anomaly"
 	"github.com/sunproof/sunproof/devices"
 	"github.com/sunproof/sunproof/ingest/reading"
 	"github.com/sunproof/sunproof/ingest/sim"
 	"github.com/sunproof/sunproof/ingest/tsdbwriter"
+	"github.com/sunproof/sunproof/internal/influxql"
 	"github.com/sunproof/sunproof/internal/teststack"
 )
 
@@ -202,79 +202,113 @@ func devicesOf(pl []plant) (out []devices.Device) {
 	return out
 }
 
-// BenchmarkIntegrationInfluxLoad measures one scan's load from InfluxDB:
-// SUNPROOF_ANOMALY_LOAD_DEVICES devices (default 1,000) × 1 day at 5
-// minutes are written once, then each iteration loads the day with one
-// InfluxQL query (Source.Load) and, for comparison, the same data with a
-// Flux range/filter/pivot query, and scans it.
-//
-//	go test -run '^$' -bench IntegrationInfluxLoad -benchtime 2x ./anomaly
-func BenchmarkIntegrationInfluxLoad(b *testing.B) {
-	n, _ := strconv.Atoi(os.Getenv("SUNPROOF_ANOMALY_LOAD_DEVICES"))
-	if n == 0 {
-		n = 1000
-	}
-	env := teststack.Require(b, teststack.Influx)
-	db := "anomaly_bench_" + teststack.RunID()
+// TestIntegrationInfluxLoadMatchesOneQuery checks Source.Load (a statement
+// per device, several requests at once, MessagePack in small chunks)
+// against the simplest reading of the same data: one InfluxQL SELECT …
+// GROUP BY device_id answered as one JSON document. The data has what Load
+// must get right: readings outside [from − Lookback, to), a device that
+// changed site (two series), rows without power, an id that needs quoting,
+// a device nobody asks for, and asked-for devices without data or twice.
+func TestIntegrationInfluxLoadMatchesOneQuery(t *testing.T) {
+	env, db := influxDB(t)
 	ctx := context.Background()
-	if _, err := teststack.InfluxQL(ctx, env.InfluxURL, "", "CREATE DATABASE "+db); err != nil {
-		b.Fatal(err)
-	}
-	defer teststack.InfluxQL(context.Background(), env.InfluxURL, "", "DROP DATABASE "+db)
-	day := time.Date(2024, 6, 21, 0, 0, 0, 0, cst)
-	tpl := simulateReadings(b, area("lt", 10, 31.8, 117.2, 3, 0.4), day.Add(-time.Hour), day.Add(24*time.Hour), 5*time.Minute)
-	var devs []devices.Device
-	for c := range (n + 9) / 10 {
-		rs := make([]reading.Reading, 0, len(tpl))
-		for _, r := range tpl {
-			r.DeviceID = fmt.Sprintf("%s-%04d", r.DeviceID, c)
-			rs = append(rs, r)
-		}
-		writeReadings(b, env.InfluxURL, db, rs)
-		for _, p := range area("lt", 10, 31.8, 117.2, 3, 0.4) {
-			p.dev.ID = fmt.Sprintf("%s-%04d", p.dev.ID, c)
-			devs = append(devs, p.dev)
+	from := time.Date(2024, 6, 20, 0, 0, 0, 0, cst)
+	to := from.Add(24 * time.Hour)
+	pl := area("cmp", 12, 31.8, 117.2, 5, 0.3)
+	pl[4].dev.ID = "o'neil"
+	rs := simulateReadings(t, pl, from.Add(-3*time.Hour), to.Add(2*time.Hour), 5*time.Minute)
+	for i := range rs {
+		if rs[i].DeviceID == pl[3].dev.ID && rs[i].Time().After(from.Add(12*time.Hour)) {
+			rs[i].SiteID = "moved"
 		}
 	}
+	extra := simulateReadings(t, area("extra", 1, 31.8, 117.2, 6, 0.3), from, to, 5*time.Minute)
+	writeReadings(t, env.InfluxURL, db, append(rs, extra...))
+	// Readings without power (another writer's points).
+	var lp strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&lp, "reading,device_id=%s,site_id=cmp energy_wh=%di,seq=%di %d\n", pl[7].dev.ID, 42+i, 900+i, from.Add(time.Duration(i)*time.Hour+time.Minute).UnixNano())
+	}
+	if err := influxql.New(influxql.Server{URL: env.InfluxURL, Database: db}, nil).Write(ctx, lp.String()); err != nil {
+		t.Fatal(err)
+	}
+
 	cfg := anomaly.DefaultInfluxConfig()
 	cfg.URL, cfg.Database = env.InfluxURL, db
-	src, _ := anomaly.NewSource(cfg, nil)
-	flux := influxdb2.NewClient(env.InfluxURL, "").QueryAPI("")
-	fluxQ := fmt.Sprintf(`from(bucket: %q) |> range(start: %s, stop: %s)
-  |> filter(fn: (r) => r._measurement == "reading" and (r._field == "ac_power_w" or r._field == "energy_wh" or r._field == "state" or r._field == "seq"))
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`, db,
-		day.Add(-time.Hour).Format(time.RFC3339), day.Add(24*time.Hour).Format(time.RFC3339))
-	var loadS, fluxS, scanS float64
-	var rows, fluxRows int
-	b.ResetTimer()
-	for b.Loop() {
-		series, st, err := src.Load(ctx, devs, day, day.Add(24*time.Hour))
-		if err != nil {
-			b.Fatal(err)
-		}
-		t0 := time.Now()
-		scan(b, anomaly.DefaultConfig(), series, day, day.Add(24*time.Hour))
-		scanS += time.Since(t0).Seconds()
-		loadS += st.Elapsed.Seconds()
-		rows = st.Rows
-		t1 := time.Now()
-		res, err := flux.Query(ctx, fluxQ)
-		if err != nil {
-			b.Fatal(err)
-		}
-		fluxRows = 0
-		for res.Next() {
-			fluxRows++
-		}
-		if res.Err() != nil {
-			b.Fatal(res.Err())
-		}
-		fluxS += time.Since(t1).Seconds()
+	lo, hi := from.Add(-cfg.Lookback), to
+
+	// The reference: one statement, one JSON document.
+	body, err := teststack.InfluxQL(ctx, env.InfluxURL, db, fmt.Sprintf(
+		`SELECT "ac_power_w","energy_wh","state","seq" FROM "reading" WHERE time >= %d AND time < %d GROUP BY "device_id"`, lo.UnixNano(), hi.UnixNano()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	k := float64(b.N)
-	b.ReportMetric(float64(rows), "rows")
-	b.ReportMetric(loadS/k, "influxql-load-s")
-	b.ReportMetric(scanS/k, "scan-s")
-	b.ReportMetric(fluxS/k, "flux-load-s")
-	b.ReportMetric(float64(fluxRows), "flux-rows")
+	var raw struct {
+		Results []struct {
+			Series []struct {
+				Tags   map[string]string `json:"tags"`
+				Values [][]any           `json:"values"`
+			} `json:"series"`
+		} `json:"results"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil || len(raw.Results) != 1 {
+		t.Fatalf("reference query: %v: %.300s", err, body)
+	}
+	want := map[string][]anomaly.Sample{}
+	wantRows, wantSkipped := map[string]int{}, map[string]int{}
+	num := func(v any) int64 {
+		n, _ := v.(json.Number).Int64()
+		return n
+	}
+	for _, s := range raw.Results[0].Series {
+		id := s.Tags["device_id"]
+		for _, v := range s.Values {
+			wantRows[id]++
+			if v[1] == nil || v[2] == nil {
+				wantSkipped[id]++
+				continue
+			}
+			w, _ := v[1].(json.Number).Float64()
+			smp := anomaly.Sample{T: time.UnixMilli(num(v[0]) / 1e6).UTC(), ACPowerW: w, EnergyWh: uint64(num(v[2]))}
+			if v[3] != nil {
+				smp.State = uint16(num(v[3]))
+			}
+			if v[4] != nil {
+				smp.Seq = uint64(num(v[4]))
+			}
+			want[id] = append(want[id], smp)
+		}
+	}
+
+	devs := append(devicesOf(pl), devices.Device{ID: "ghost"}, pl[0].dev)
+	cfg.DevicesPerRequest, cfg.Requests, cfg.ChunkSize = 5, 3, 50
+	src, err := anomaly.NewSource(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	series, st, err := src.Load(ctx, devs, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, skipped := 0, 0
+	for i, s := range series {
+		w := want[s.Device.ID]
+		if i == len(devs)-1 { // the repeated device
+			w = nil
+		} else {
+			rows += wantRows[s.Device.ID]
+			skipped += wantSkipped[s.Device.ID]
+		}
+		if s.Device.ID != devs[i].ID || !slices.EqualFunc(s.Samples, w, func(a, b anomaly.Sample) bool { return a == b && a.T.Equal(b.T) }) {
+			t.Errorf("series %d (%s): %d samples, want %d (%s)", i, s.Device.ID, len(s.Samples), len(w), devs[i].ID)
+		}
+	}
+	if len(want[pl[3].dev.ID]) < 250 || len(want["o'neil"]) == 0 || wantSkipped[pl[7].dev.ID] != 5 || want["extra-00"] == nil {
+		t.Errorf("the data lacks a case: moved %d, quoted %d, without power %d, extra %d", len(want[pl[3].dev.ID]), len(want["o'neil"]), wantSkipped[pl[7].dev.ID], len(want["extra-00"]))
+	}
+	if st.Rows != rows || st.Skipped != skipped || st.Requests != 3 {
+		t.Errorf("stats %+v, want %d rows, %d skipped, 3 requests", st, rows, skipped)
+	}
 }

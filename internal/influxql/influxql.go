@@ -1,6 +1,7 @@
 // Package influxql is the small InfluxDB 1.x HTTP client the services share
 // for what influxdb-client-go does not cover on 1.8: InfluxQL queries
-// (JSON or chunked CSV) and line-protocol writes with basic auth and a
+// (JSON, chunked CSV, or MessagePack read row by row with Rows) and
+// line-protocol writes with basic auth and a
 // retention policy. It holds no state besides its configuration and is
 // safe for concurrent use.
 package influxql
@@ -24,6 +25,11 @@ type Server struct {
 	RetentionPolicy string `yaml:"retention_policy"` // "" = the database default
 	Username        string `yaml:"influx_username"`  // "" without auth
 	Password        string `yaml:"influx_password"`
+	// Gzip lets InfluxDB compress query answers (Go's HTTP client asks for
+	// gzip unless told otherwise). Off by default: on loopback or a LAN,
+	// compressing a fleet-day of readings costs InfluxDB about a quarter
+	// more CPU and the client the inflating, to save bandwidth nobody lacks.
+	Gzip bool `yaml:"influx_gzip"`
 }
 
 // Validate checks that the URL is absolute and a database is named.
@@ -57,6 +63,26 @@ func New(s Server, hc *http.Client) *Client {
 // The caller closes the body. A non-2xx answer is an error carrying the
 // server's message.
 func (c *Client) Query(ctx context.Context, q string, chunkSize int) (io.ReadCloser, error) {
+	accept := ""
+	if chunkSize > 0 {
+		accept = "application/csv"
+	}
+	return c.query(ctx, q, chunkSize, accept)
+}
+
+// QueryRows runs InfluxQL with epoch=ns and reads the answer in
+// MessagePack, row by row (chunked if chunkSize > 0). The caller closes
+// the Rows. For large results it costs InfluxDB less CPU than CSV or JSON
+// and its client less than either to decode.
+func (c *Client) QueryRows(ctx context.Context, q string, chunkSize int) (*Rows, error) {
+	body, err := c.query(ctx, q, chunkSize, "application/x-msgpack")
+	if err != nil {
+		return nil, err
+	}
+	return NewRows(body), nil
+}
+
+func (c *Client) query(ctx context.Context, q string, chunkSize int, accept string) (io.ReadCloser, error) {
 	v := url.Values{"q": {q}, "epoch": {"ns"}}
 	if c.s.Database != "" {
 		v.Set("db", c.s.Database)
@@ -73,8 +99,11 @@ func (c *Client) Query(ctx context.Context, q string, chunkSize int) (io.ReadClo
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if chunkSize > 0 {
-		req.Header.Set("Accept", "application/csv")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if !c.s.Gzip {
+		req.Header.Set("Accept-Encoding", "identity")
 	}
 	return c.do(req, "influxql query")
 }

@@ -42,6 +42,25 @@ func TestClient(t *testing.T) {
 	if !strings.Contains(body, "chunk_size=500") || got.Header.Get("Accept") != "application/csv" {
 		t.Fatalf("chunked query request: body %s accept %q", body, got.Header.Get("Accept"))
 	}
+	if got.Header.Get("Accept-Encoding") != "identity" {
+		t.Errorf("Accept-Encoding %q, want identity (no gzip)", got.Header.Get("Accept-Encoding"))
+	}
+	rows, err := c.QueryRows(ctx, "SELECT 2", 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if !strings.Contains(body, "chunk_size=700") || got.Header.Get("Accept") != "application/x-msgpack" || got.Header.Get("Accept-Encoding") != "identity" {
+		t.Fatalf("msgpack query request: body %s accept %q encoding %q", body, got.Header.Get("Accept"), got.Header.Get("Accept-Encoding"))
+	}
+	gz := New(Server{URL: srv.URL, Database: "db1", Gzip: true}, nil)
+	if rc, err = gz.Query(ctx, "SELECT 1", 0); err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	if got.Header.Get("Accept-Encoding") != "gzip" { // asked for by net/http, which also inflates
+		t.Errorf("Gzip: Accept-Encoding %q, want gzip", got.Header.Get("Accept-Encoding"))
+	}
 	if err := c.Write(ctx, "m f=1 1"); err != nil || got.URL.Path != "/write" || got.URL.Query().Get("precision") != "ns" {
 		t.Fatalf("write: %v %s", err, got.URL)
 	}
