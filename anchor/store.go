@@ -2,6 +2,7 @@ package anchor
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -116,13 +117,13 @@ type deviceSeqs struct {
 type seqRange struct{ from, to uint64 }
 
 func (d *deviceSeqs) has(seq uint64) bool {
-	i, _ := slices.BinarySearchFunc(d.ranges, seq, func(r seqRange, s uint64) int { return cmpUint64(r.to, s) })
+	i, _ := slices.BinarySearchFunc(d.ranges, seq, func(r seqRange, s uint64) int { return cmp.Compare(r.to, s) })
 	return i < len(d.ranges) && d.ranges[i].from <= seq
 }
 
 func (d *deviceSeqs) add(seq uint64) {
 	// i is the first range ending at or after seq.
-	i, _ := slices.BinarySearchFunc(d.ranges, seq, func(r seqRange, s uint64) int { return cmpUint64(r.to, s) })
+	i, _ := slices.BinarySearchFunc(d.ranges, seq, func(r seqRange, s uint64) int { return cmp.Compare(r.to, s) })
 	switch {
 	case i < len(d.ranges) && d.ranges[i].from <= seq:
 		return // present
@@ -137,16 +138,6 @@ func (d *deviceSeqs) add(seq uint64) {
 	default:
 		d.ranges = slices.Insert(d.ranges, i, seqRange{seq, seq})
 	}
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 type storedManifest struct {

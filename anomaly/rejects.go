@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -293,7 +294,7 @@ func (s *RejectSource) keep(dev string, k keptReading) string {
 		return rejectExpired
 	}
 	rs := s.byDev[dev]
-	i, found := slices.BinarySearchFunc(rs, k.s.Seq, func(e keptReading, seq uint64) int { return cmpU64(e.s.Seq, seq) })
+	i, found := slices.BinarySearchFunc(rs, k.s.Seq, func(e keptReading, seq uint64) int { return cmp.Compare(e.s.Seq, seq) })
 	if found {
 		return rejectDuplicate
 	}
@@ -339,7 +340,7 @@ func (s *RejectSource) expireLocked(cutoff time.Time) {
 
 func (s *RejectSource) removeLocked(dev string, seq uint64) bool {
 	rs := s.byDev[dev]
-	i, found := slices.BinarySearchFunc(rs, seq, func(e keptReading, seq uint64) int { return cmpU64(e.s.Seq, seq) })
+	i, found := slices.BinarySearchFunc(rs, seq, func(e keptReading, seq uint64) int { return cmp.Compare(e.s.Seq, seq) })
 	if !found {
 		return false
 	}
@@ -354,18 +355,8 @@ func (s *RejectSource) removeLocked(dev string, seq uint64) bool {
 }
 
 func (s *RejectSource) holdsLocked(dev string, seq uint64) bool {
-	_, found := slices.BinarySearchFunc(s.byDev[dev], seq, func(e keptReading, seq uint64) int { return cmpU64(e.s.Seq, seq) })
+	_, found := slices.BinarySearchFunc(s.byDev[dev], seq, func(e keptReading, seq uint64) int { return cmp.Compare(e.s.Seq, seq) })
 	return found
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Len returns how many rejected readings are held.

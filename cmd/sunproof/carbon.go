@@ -311,14 +311,11 @@ func runCarbon(args []string) error {
 		return fmt.Errorf("read alerts: %w", err)
 	}
 	if *verify {
-		v, vdone, err := carbon.DialAnchorVerifier(ctx, kf.chain.rpc)
+		v, vdone, err := dialPinnedVerifier(ctx, &kf.chain)
 		if err != nil {
 			return err
 		}
 		defer vdone()
-		if v.Contract, err = trustedContract(&kf.chain); err != nil {
-			return err
-		}
 		in.Options.Verifier = v
 	}
 	r, daily, err := buildCarbonReport(ctx, in)

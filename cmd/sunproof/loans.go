@@ -115,6 +115,20 @@ func trustedContract(cf *chainFlags) (string, error) {
 	return strings.ToLower(a.Hex()), nil
 }
 
+// dialPinnedVerifier connects a chain verifier to cf's RPC, pinned to the
+// trusted contract (trustedContract).
+func dialPinnedVerifier(ctx context.Context, cf *chainFlags) (*carbon.AnchorVerifier, func(), error) {
+	v, done, err := carbon.DialAnchorVerifier(ctx, cf.rpc)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.Contract, err = trustedContract(cf); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return v, done, nil
+}
+
 // notChainVerified is printed when figures come from the proof store alone.
 const notChainVerified = "figures are NOT chain-verified: the boundary readings are anchored according to the local proof store, their proof bundles were not checked against the chain (pass -rpc URL)"
 
@@ -202,14 +216,11 @@ func runLoans(args []string) error {
 	}
 	c := &certifier{loader: src, proofs: store, alerts: alerts}
 	if kf.chain.rpc != "" {
-		v, vdone, err := carbon.DialAnchorVerifier(ctx, kf.chain.rpc)
+		v, vdone, err := dialPinnedVerifier(ctx, &kf.chain)
 		if err != nil {
 			return err
 		}
 		defer vdone()
-		if v.Contract, err = trustedContract(&kf.chain); err != nil {
-			return err
-		}
 		c.verifier = v
 	} else if *asJSON { // the table says so itself
 		fmt.Fprintln(os.Stderr, "NOTE: "+notChainVerified)
