@@ -270,30 +270,16 @@ func anchoredKeys(tb testing.TB, dir string) (keys map[string]int, pending bool)
 	return keys, pending
 }
 
-// waitAllAnchored waits until every produced reading is in an anchored
-// window and no interval is pending.
+// waitAllAnchored is waitAnchored for a batcher child process.
 func waitAllAnchored(t *testing.T, storeDir string, produced map[string][]byte, timeout time.Duration, c *child) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		keys, pending := anchoredKeys(t, storeDir)
-		missing := 0
-		for k := range produced {
-			if keys[k] == 0 {
-				missing++
-			}
-		}
-		if missing == 0 && !pending {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %d of %d readings not anchored (pending interval: %t); batcher output:\n%s", timeout, missing, len(produced), pending, c.out)
-		}
+	live := func() error {
 		if !c.running() {
-			t.Fatalf("batcher exited; output:\n%s", c.out)
+			return fmt.Errorf("batcher exited; output:\n%s", c.out)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
 	}
+	waitAnchored(t, storeDir, produced, timeout, live, func() string { return "; batcher output:\n" + c.out.String() })
 }
 
 func TestBatcherCrash(t *testing.T) {

@@ -325,7 +325,7 @@ func TestIntegrationBatcher(t *testing.T) {
 			return nil
 		}
 	}
-	waitAnchored(t, storeDir, p.produced, 2*time.Minute, live)
+	waitAnchored(t, storeDir, p.produced, 2*time.Minute, live, nil)
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -340,9 +340,10 @@ func TestIntegrationBatcher(t *testing.T) {
 	t.Run("tampered", func(t *testing.T) { testTamperedOnChain(t, e, storeDir) })
 }
 
-// waitAnchored is waitAllAnchored for an in-process batcher: live reports
-// a batcher that stopped.
-func waitAnchored(t *testing.T, storeDir string, produced map[string][]byte, timeout time.Duration, live func() error) {
+// waitAnchored waits until every produced reading is in an anchored
+// window and no interval is pending; live reports a batcher that stopped,
+// detail (may be nil) adds to the timeout message.
+func waitAnchored(t *testing.T, storeDir string, produced map[string][]byte, timeout time.Duration, live func() error, detail func() string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -360,9 +361,13 @@ func waitAnchored(t *testing.T, storeDir string, produced map[string][]byte, tim
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %d of %d readings not anchored (pending interval: %t)", timeout, missing, len(produced), pending)
+			more := ""
+			if detail != nil {
+				more = detail()
+			}
+			t.Fatalf("after %s: %d of %d readings not anchored (pending interval: %t)%s", timeout, missing, len(produced), pending, more)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

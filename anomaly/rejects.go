@@ -281,7 +281,7 @@ func (s *RejectSource) add(value []byte, t time.Time) string {
 	if t.IsZero() {
 		t = rec.ReceivedAt
 	}
-	return s.keep(r.DeviceID, keptReading{s: Sample{T: r.Time(), ACPowerW: r.ACPowerW, EnergyWh: r.EnergyWh, State: r.State, Seq: r.Seq}, received: t})
+	return s.keep(r.DeviceID, keptReading{s: SampleOf(&r), received: t})
 }
 
 // keep stores k for dev unless it is a duplicate or already expired, then

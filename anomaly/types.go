@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sunproof/sunproof/devices"
+	"github.com/sunproof/sunproof/ingest/reading"
 )
 
 // Sample is one reading of one device, reduced to what the detectors use.
@@ -14,6 +15,11 @@ type Sample struct {
 	EnergyWh uint64    // lifetime AC energy counter, Wh (SunSpec WH)
 	State    uint16    // SunSpec operating state (reading.State*)
 	Seq      uint64    // per-device sequence number; 0 if unknown
+}
+
+// SampleOf reduces a reading to what the detectors use.
+func SampleOf(r *reading.Reading) Sample {
+	return Sample{T: r.Time(), ACPowerW: r.ACPowerW, EnergyWh: r.EnergyWh, State: r.State, Seq: r.Seq}
 }
 
 // Series is one device's samples over a scan range. Samples may come in

@@ -297,3 +297,12 @@ func MemoryLoader(series []anomaly.Series, lookback time.Duration) LoadFunc {
 		return out, nil
 	}
 }
+
+// FromLoader returns a LoadFunc over an anomaly.Loader (an anomaly.Source
+// on InfluxDB, possibly wrapped with anomaly.WithRejects).
+func FromLoader(l anomaly.Loader) LoadFunc {
+	return func(ctx context.Context, devs []devices.Device, from, to time.Time) ([]anomaly.Series, error) {
+		s, _, err := l.Load(ctx, devs, from, to)
+		return s, err
+	}
+}

@@ -374,16 +374,11 @@ func (f *Fleet) Series() ([]anomaly.Series, error) {
 	err := f.Simulate(func(i int, rs []reading.Reading) {
 		smp := make([]anomaly.Sample, len(rs))
 		for k := range rs {
-			smp[k] = ToSample(&rs[k])
+			smp[k] = anomaly.SampleOf(&rs[k])
 		}
 		out[i] = anomaly.Series{Device: f.Devices[i], Samples: smp}
 	})
 	return out, err
-}
-
-// ToSample reduces a reading to what the detectors use.
-func ToSample(r *reading.Reading) anomaly.Sample {
-	return anomaly.Sample{T: r.Time(), ACPowerW: r.ACPowerW, EnergyWh: r.EnergyWh, State: r.State, Seq: r.Seq}
 }
 
 // mix64 is SplitMix64's finaliser.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sunproof/sunproof/anomaly"
 	"github.com/sunproof/sunproof/anomaly/eval"
-	"github.com/sunproof/sunproof/devices"
 	"github.com/sunproof/sunproof/ingest/reading"
 	"github.com/sunproof/sunproof/ingest/tsdbwriter"
 	"github.com/sunproof/sunproof/internal/teststack"
@@ -43,7 +42,7 @@ func TestIntegrationEvaluateInflux(t *testing.T) {
 		smp := make([]anomaly.Sample, len(rs))
 		var b []byte
 		for k := range rs {
-			smp[k] = eval.ToSample(&rs[k])
+			smp[k] = anomaly.SampleOf(&rs[k])
 			b = tsdbwriter.AppendLine(b, &rs[k])
 			b = append(b, '\n')
 		}
@@ -89,10 +88,7 @@ func TestIntegrationEvaluateInflux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromInflux, err := eval.Evaluate(ctx, f, func(ctx context.Context, devs []devices.Device, from, to time.Time) ([]anomaly.Series, error) {
-		s, _, err := src.Load(ctx, devs, from, to)
-		return s, err
-	})
+	fromInflux, err := eval.Evaluate(ctx, f, eval.FromLoader(src))
 	if err != nil {
 		t.Fatal(err)
 	}

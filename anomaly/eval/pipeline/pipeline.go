@@ -362,20 +362,14 @@ func Run(ctx context.Context, cfg Config, f *eval.Fleet, log *slog.Logger) (res 
 		loader = anomaly.WithRejects(src, rejects)
 	}
 	t0 = time.Now()
-	res.Pipeline, err = eval.Evaluate(gctx, pf, func(ctx context.Context, devs []devices.Device, from, to time.Time) ([]anomaly.Series, error) {
-		s, _, err := loader.Load(ctx, devs, from, to)
-		return s, err
-	})
+	res.Pipeline, err = eval.Evaluate(gctx, pf, eval.FromLoader(loader))
 	res.EvalPipeline = time.Since(t0)
 	if err != nil {
 		return res, servicesErr(g, gctx, fmt.Errorf("evaluate from the pipeline: %w", err))
 	}
 	if rejects != nil {
 		t0 = time.Now()
-		res.Unmerged, err = eval.Evaluate(gctx, pf, func(ctx context.Context, devs []devices.Device, from, to time.Time) ([]anomaly.Series, error) {
-			s, _, err := src.Load(ctx, devs, from, to)
-			return s, err
-		})
+		res.Unmerged, err = eval.Evaluate(gctx, pf, eval.FromLoader(src))
 		res.EvalUnmerged = time.Since(t0)
 		if err != nil {
 			return res, servicesErr(g, gctx, fmt.Errorf("evaluate from InfluxDB alone: %w", err))

@@ -70,7 +70,7 @@ func publishFleet(ctx context.Context, cfg Config, n Names, f *eval.Fleet, log *
 		smp := make([]anomaly.Sample, len(rs))
 		wires := make([][]byte, 0, len(rs))
 		for k := range rs {
-			smp[k] = eval.ToSample(&rs[k])
+			smp[k] = anomaly.SampleOf(&rs[k])
 			r := rs[k]
 			w, err := signedWire(&r, key)
 			if err != nil {
